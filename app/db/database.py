@@ -1,0 +1,131 @@
+"""The :class:`Database`: engine, per-seller sessions, migrations and the database executor."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from app.db.base import PUBLIC, TENANT
+from app.db.engine import READONLY_OPTION, create_database_engine, parse_url
+from app.db.errors import MigrationError
+from app.events import EventBus
+
+log = logging.getLogger("marketdesk.db")
+
+T = TypeVar("T")
+
+
+def migrations_dir() -> Path:
+    """The Alembic script directory, in a checkout or inside a frozen build."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    root = Path(frozen_root) if frozen_root else Path(__file__).resolve().parents[2]
+    return root / "migrations"
+
+
+class Database:
+    """One Marketdesk database (a SQLite file per seller profile).
+
+    ``session(user_id)`` gives an ORM session whose ``tenant`` and ``public`` schema
+    placeholders are mapped to the seller's real schemas. Blocking database work of the
+    asyncio side goes through :meth:`run`, which uses one dedicated thread for SQLite
+    (a single writer per process) so that the event loop, and the window, never wait on
+    a commit.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = parse_url(url)
+        self.engine: Engine = create_database_engine(self.url)
+        self.dialect = self.engine.dialect.name
+        self._executor: ThreadPoolExecutor | None = None
+        self.events = EventBus()
+
+    # -- sessions ---------------------------------------------------------------------
+    def schema_map(self, user_id: int = 1) -> dict[str | None, str | None]:
+        """The ``schema_translate_map`` of one seller."""
+        if user_id < 1:
+            raise ValueError(f"Invalid user id: {user_id}")
+        # SQLite: one file per seller profile, both placeholders are the main schema.
+        return {TENANT: None, PUBLIC: None}
+
+    def bind(self, user_id: int = 1, *, readonly: bool = False) -> Engine:
+        """The engine with the seller's schema mapping (and read-only BEGIN when asked)."""
+        options: dict[str, Any] = {"schema_translate_map": self.schema_map(user_id)}
+        if readonly:
+            options[READONLY_OPTION] = True
+        return self.engine.execution_options(**options)
+
+    def session(self, user_id: int = 1, *, readonly: bool = False) -> Session:
+        """A new ORM session bound to the seller ``user_id``.
+
+        Objects stay readable after commit (``expire_on_commit=False``) so that they can be
+        handed to the window or to handlers without another round trip.
+        """
+        return Session(bind=self.bind(user_id, readonly=readonly), expire_on_commit=False)
+
+    # -- migrations -------------------------------------------------------------------
+    def alembic_config(self) -> Any:
+        """An Alembic ``Config`` that points at this database."""
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(migrations_dir()))
+        config.attributes["database"] = self
+        return config
+
+    def migrate(self, revision: str = "head") -> None:
+        """Upgrade the schema to ``revision`` (head by default)."""
+        from alembic import command
+
+        log.info("migrating %s to %s", self.url.render_as_string(hide_password=True), revision)
+        try:
+            command.upgrade(self.alembic_config(), revision)
+        except MigrationError:
+            raise
+        except Exception as exc:
+            raise MigrationError(f"Database migration to {revision} failed: {exc}") from exc
+
+    def downgrade(self, revision: str) -> None:
+        """Revert the schema to ``revision``; refuses when data would be lost."""
+        from alembic import command
+
+        log.info("downgrading %s to %s", self.url.render_as_string(hide_password=True), revision)
+        command.downgrade(self.alembic_config(), revision)
+
+    def current_revision(self) -> str | None:
+        """The revision the database stands at, or None before the first migration."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    # -- executor ---------------------------------------------------------------------
+    @property
+    def executor(self) -> ThreadPoolExecutor:
+        """The thread that runs this process's database work for the event loop."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="marketdesk-db")
+        return self._executor
+
+    async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        """Run blocking database work ``fn(*args, **kwargs)`` off the event loop."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.executor, functools.partial(fn, *args, **kwargs))
+
+    def close(self) -> None:
+        """Stop the executor and close every pooled connection."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"

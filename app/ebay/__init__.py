@@ -1,0 +1,1 @@
+"""eBay: REST API client, OAuth and job handlers."""

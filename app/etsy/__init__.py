@@ -1,0 +1,1 @@
+"""Etsy: REST API client, OAuth and job handlers."""

@@ -1,0 +1,77 @@
+"""A small synchronous publish/subscribe bus for core events.
+
+The core publishes plain dataclasses (job created, job changed, stats changed); the
+window subscribes later and marshals them onto its own thread. Callbacks run in the
+publisher's thread, must be quick, and an exception in one subscriber is logged and never
+reaches the publisher or the other subscribers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+log = logging.getLogger("marketdesk.events")
+
+
+@dataclass(frozen=True)
+class JobCreated:
+    """A job was added to the queue."""
+
+    job_id: int
+    marketplace: str
+    user_id: int = 1
+
+
+@dataclass(frozen=True)
+class JobChanged:
+    """A job changed status (or was asked to cancel)."""
+
+    job_id: int
+    marketplace: str
+    status: str
+    user_id: int = 1
+
+
+@dataclass(frozen=True)
+class StatsChanged:
+    """Outcome counters of a marketplace changed."""
+
+    marketplace: str
+    user_id: int = 1
+
+
+Event = JobCreated | JobChanged | StatsChanged
+Subscriber = Callable[[Event], None]
+
+
+class EventBus:
+    """Thread-safe list of subscribers; ``publish`` calls each of them in turn."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Add ``callback``; returns a function that removes it again."""
+        with self._lock:
+            self._subscribers.append(callback)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if callback in self._subscribers:
+                    self._subscribers.remove(callback)
+
+        return unsubscribe
+
+    def publish(self, event: Event) -> None:
+        """Deliver ``event`` to every subscriber."""
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for callback in subscribers:
+            try:
+                callback(event)
+            except Exception:
+                log.exception("event subscriber %r failed on %r", callback, event)

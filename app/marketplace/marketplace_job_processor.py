@@ -1,0 +1,337 @@
+"""The unified processor: claims a job, runs its handler under a lease, records the outcome.
+
+``MarketplaceJobProcessor(db, user_id=1, shop_id=None, marketplace=None)`` serves every
+marketplace (or one, when ``marketplace`` is given). ``await process_next_job()`` takes
+the best pending job, runs it and returns the seeds' result dict, or None when nothing is
+pending. The long-running loop around it is :class:`app.marketplace.runner.JobRunner`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+
+from app.db import Database, utcnow
+from app.ebay.jobs import EBAY_HANDLERS
+from app.etsy.jobs import ETSY_HANDLERS
+from app.events import JobChanged, StatsChanged
+from app.marketplace import store
+from app.marketplace.action_types import ActionInfo, check_marketplace, load_action_types
+from app.marketplace.base_handler import BaseJobHandler, HandlerContext, PluginTransport
+from app.marketplace.errors import UnknownActionError
+from app.marketplace.leases import CANCELLED, LEASE_LOST, HeldJob, LeaseKeeper, OutcomeWriter
+from app.marketplace.retry import Failure, Outcome, RetryPolicy, classify
+from app.models.user.marketplace_job import JobStatus, MarketplaceJob
+from app.vinted.jobs import HANDLERS
+
+log = logging.getLogger("marketdesk.runner")
+
+ALL_HANDLERS: dict[str, type[BaseJobHandler]] = {
+    **HANDLERS,
+    **EBAY_HANDLERS,
+    **ETSY_HANDLERS,
+}
+
+
+def default_worker_id() -> str:
+    """A worker name unique per process: host, pid and a random suffix."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A job this worker leased, with its action type."""
+
+    row: Any
+    action: ActionInfo
+    lease: store.Lease
+
+    def to_model(self) -> MarketplaceJob:
+        """A detached ``MarketplaceJob`` for the handler (no session, read-only use)."""
+        r = self.row
+        return MarketplaceJob(
+            id=r.id,
+            marketplace=r.marketplace,
+            action_type_id=r.action_type_id,
+            product_id=r.product_id,
+            batch_id=r.batch_id,
+            priority=r.priority,
+            input_data=r.input_data,
+            retry_count=r.retry_count,
+            max_retries=r.max_retries,
+            attempts=r.attempts,
+            idempotency_key=r.idempotency_key,
+            status=JobStatus.RUNNING.value,
+            started_at=r.started_at,
+            created_at=r.created_at,
+        )
+
+
+class MarketplaceJobProcessor:
+    """Runs jobs of one seller, for every marketplace or for one."""
+
+    def __init__(
+        self,
+        db: Database,
+        user_id: int = 1,
+        shop_id: int | None = None,
+        marketplace: str | None = None,
+        *,
+        handlers: Mapping[str, type[BaseJobHandler]] | None = None,
+        worker_id: str | None = None,
+        lease_seconds: float = 30.0,
+        cancel_grace_seconds: float = 5.0,
+        policy: RetryPolicy | None = None,
+        plugin: PluginTransport | None = None,
+        http: httpx.AsyncClient | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.db = db
+        self.user_id = user_id
+        self.shop_id = shop_id
+        self.marketplace = check_marketplace(marketplace) if marketplace else None
+        self.handlers = ALL_HANDLERS if handlers is None else handlers
+        self.worker_id = worker_id or default_worker_id()
+        self.lease_seconds = lease_seconds
+        self.cancel_grace_seconds = cancel_grace_seconds
+        self.policy = policy or RetryPolicy()
+        self.plugin = plugin
+        self.http = http
+        self.clock = clock
+        self.keeper = LeaseKeeper(db, user_id, lease_seconds, clock)
+        self.writer = OutcomeWriter(db, user_id, clock)
+        self._actions: dict[int, ActionInfo] = {}
+
+    # -- the seeds' API -----------------------------------------------------------------
+    async def process_next_job(self) -> dict[str, Any] | None:
+        """Run the best pending job; None when nothing is pending."""
+        claimed = await self.claim({self.marketplace: 1})
+        if not claimed:
+            return None
+        return await self.run_claimed(claimed[0])
+
+    # -- building blocks of the runner -----------------------------------------------
+    async def actions(self) -> dict[int, ActionInfo]:
+        """Action types by id (loaded once; they change only with migrations)."""
+        if not self._actions:
+            self._actions = await self.db.run(self._load_actions)
+        return self._actions
+
+    def _load_actions(self) -> dict[int, ActionInfo]:
+        with self.db.session(self.user_id, readonly=True) as session:
+            return load_action_types(session)
+
+    async def claim(
+        self, slots: Mapping[str | None, int], exclude_action_type_ids: Iterable[int] = ()
+    ) -> list[ClaimedJob]:
+        """Lease up to ``slots[marketplace]`` jobs per marketplace (None = any) at once."""
+        actions = await self.actions()
+        excluded = list(exclude_action_type_ids)
+        wanted = {mp: n for mp, n in slots.items() if n > 0}
+        if self.marketplace is not None:
+            wanted = {self.marketplace: n for mp, n in wanted.items() if mp in (None, self.marketplace)}
+        if not wanted:
+            return []
+        rows = await self.db.run(self._claim, wanted, excluded)
+        claimed = []
+        for row in rows:
+            action = actions.get(row.action_type_id)
+            if action is None:  # an action type added since start-up
+                self._actions = {}
+                action = (await self.actions())[row.action_type_id]
+            lease = store.Lease(row.id, self.worker_id, row.attempts)
+            claimed.append(ClaimedJob(row, action, lease))
+        return claimed
+
+    def _claim(self, wanted: Mapping[str | None, int], excluded: list[int]) -> list[Any]:
+        now = self.clock()
+        rows: list[Any] = []
+        with self.db.bind(self.user_id).begin() as conn:
+            for marketplace, limit in wanted.items():
+                rows.extend(
+                    store.claim(
+                        conn,
+                        owner=self.worker_id,
+                        now=now,
+                        lease_seconds=self.lease_seconds,
+                        limit=limit,
+                        marketplace=marketplace,
+                        exclude_action_type_ids=excluded,
+                    )
+                )
+        return rows
+
+    def hold(self, claimed: ClaimedJob) -> HeldJob:
+        """Start renewing the lease of a claimed job (before it waits or runs)."""
+        return self.keeper.held.get(claimed.lease.job_id) or self.keeper.hold(claimed.lease)
+
+    async def run_claimed(self, claimed: ClaimedJob) -> dict[str, Any]:
+        """Run a claimed job's handler and record the outcome; returns the result dict."""
+        held = self.hold(claimed)
+        action = claimed.action
+        started = time.monotonic()
+        try:
+            result, failure = await self._run_handler(claimed, held)
+            duration_ms = int((time.monotonic() - started) * 1000)
+            outcome = self._outcome(claimed, held, result, failure, duration_ms)
+            transition = await self.writer.write(outcome)
+        finally:
+            self.keeper.drop(claimed.lease.job_id)
+        if transition is not None:
+            self.db.events.publish(
+                JobChanged(transition.job_id, transition.marketplace, transition.status, self.user_id)
+            )
+            if transition.status in (JobStatus.COMPLETED, JobStatus.FAILED):
+                self.db.events.publish(StatsChanged(transition.marketplace, self.user_id))
+        status = transition.status if transition is not None else LEASE_LOST.replace(" ", "_")
+        error = outcome.error_message if transition is not None else (
+            "Another worker took this job over (lease expired); this result was discarded"
+        )
+        will_retry = status == JobStatus.PENDING.value
+        log.log(
+            logging.INFO if status == JobStatus.COMPLETED.value else logging.WARNING,
+            "job %s %s on %s: %s%s",
+            claimed.lease.job_id, action.code, action.marketplace, status,
+            f" ({error})" if error else "",
+        )
+        return {
+            "job_id": claimed.lease.job_id,
+            "marketplace": action.marketplace,
+            "action": action.code,
+            "success": status == JobStatus.COMPLETED.value,
+            "status": status,
+            "error": error,
+            "will_retry": will_retry,
+            "retry_count": claimed.row.retry_count + (1 if will_retry and outcome.consumed_retry else 0),
+            "duration_ms": duration_ms,
+            "result": result,
+        }
+
+    async def _run_handler(
+        self, claimed: ClaimedJob, held: HeldJob
+    ) -> tuple[dict[str, Any] | None, Failure | None]:
+        action = claimed.action
+        handler_class = self.handlers.get(action.handler_key)
+        if handler_class is None:
+            return None, classify(UnknownActionError(action.handler_key))
+        context = HandlerContext(
+            user_id=self.user_id, plugin=self.plugin, http=self.http,
+            timeout_seconds=float(action.timeout_seconds),
+        )
+        try:
+            handler = handler_class(
+                db=self.db, shop_id=self.shop_id, job_id=claimed.lease.job_id, context=context
+            )
+        except Exception as exc:
+            log.exception("handler %s could not be built", action.handler_key)
+            return None, classify(exc)
+        task = asyncio.create_task(handler.execute(claimed.to_model()), name=f"job-{claimed.lease.job_id}")
+        stop_wait = asyncio.create_task(held.stop.wait())
+        try:
+            done, _ = await asyncio.wait(
+                {task, stop_wait}, timeout=action.timeout_seconds, return_when=asyncio.FIRST_COMPLETED
+            )
+        except asyncio.CancelledError:
+            task.cancel()  # the runner is shutting down: the handler goes with it
+            raise
+        finally:
+            stop_wait.cancel()
+        if task in done and held.reason is None:
+            exc = task.exception()
+            if exc is not None:
+                return None, classify(exc)
+            result = task.result()
+            if not isinstance(result, dict):
+                return None, Failure(Outcome.FAIL, f"Handler {action.handler_key} returned no result dict")
+            if not result.get("success", False):
+                message = str(result.get("error") or "The marketplace action did not succeed")
+                return result, Failure(Outcome.FAIL, message)
+            return result, None
+        reason = held.reason or f"Timed out after {action.timeout_seconds} s"
+        await self._stop(task, claimed.lease.job_id)
+        if held.reason is None:
+            return None, classify(TimeoutError(reason))
+        return None, Failure(Outcome.FAIL, reason)
+
+    async def _stop(self, task: asyncio.Task[Any], job_id: int) -> None:
+        """Cancel a handler; give up on it after the grace period if it ignores that."""
+        task.cancel()
+        done, _ = await asyncio.wait({task}, timeout=self.cancel_grace_seconds)
+        if not done:
+            log.error("job %s: handler ignored cancellation for %.1f s; abandoning it",
+                      job_id, self.cancel_grace_seconds)
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())
+        elif not task.cancelled() and task.exception() is not None:
+            log.info("job %s: handler ended with %r while stopping", job_id, task.exception())
+
+    def _outcome(
+        self,
+        claimed: ClaimedJob,
+        held: HeldJob,
+        result: dict[str, Any] | None,
+        failure: Failure | None,
+        duration_ms: int,
+    ) -> store.Outcome:
+        base = {"lease": claimed.lease, "action_type_id": claimed.action.id, "duration_ms": duration_ms}
+        if held.reason == CANCELLED:
+            return store.Outcome(status=JobStatus.CANCELLED, error_message="Cancelled while running", **base)
+        if failure is None:
+            return store.Outcome(status=JobStatus.COMPLETED, result_data=result, **base)
+        if failure.outcome is Outcome.PAUSE:
+            return store.Outcome(status=JobStatus.PAUSED, error_message=failure.message, result_data=result, **base)
+        row = claimed.row
+        retries_left = row.retry_count < row.max_retries or not failure.consumes_retry
+        if failure.outcome is Outcome.RETRY and retries_left:
+            delay = self.policy.delay(row.retry_count + 1, failure.retry_after)
+            return store.Outcome(
+                status=JobStatus.PENDING,
+                error_message=failure.message,
+                run_at=self.clock() + timedelta(seconds=delay),
+                consumed_retry=failure.consumes_retry,
+                result_data=result,
+                **base,
+            )
+        return store.Outcome(status=JobStatus.FAILED, error_message=failure.message, result_data=result, **base)
+
+    async def release(self, claimed: Iterable[ClaimedJob]) -> list[int]:
+        """Give claimed jobs back to the queue untouched (graceful stop)."""
+        leases = [c.lease for c in claimed]
+        for lease in leases:
+            self.keeper.drop(lease.job_id)
+        if not leases:
+            return []
+        return await self.db.run(self._release, leases)
+
+    def _release(self, leases: list[store.Lease]) -> list[int]:
+        with self.db.bind(self.user_id).begin() as conn:
+            return store.release(conn, leases, self.clock())
+
+    async def housekeeping(self) -> list[store.Transition]:
+        """Recover jobs of crashed workers and expire overdue ones (any worker may do it)."""
+        transitions: list[store.Transition] = await self.db.run(self._housekeeping)
+        for t in transitions:
+            self.db.events.publish(JobChanged(t.job_id, t.marketplace, t.status, self.user_id))
+        return transitions
+
+    def _housekeeping(self) -> list[store.Transition]:
+        now = self.clock()
+        with self.db.bind(self.user_id).begin() as conn:
+            reaped = store.reap(conn, now, timedelta(seconds=self.policy.base_seconds))
+            expired = store.expire_overdue(conn, now)
+        for t in reaped:
+            log.warning("job %s: its worker stopped (lease expired); now %s", t.job_id, t.status)
+        return reaped + expired
+
+    async def close(self) -> None:
+        """Stop the lease keeper."""
+        await self.keeper.close()

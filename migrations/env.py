@@ -1,0 +1,95 @@
+"""Alembic environment of Marketdesk.
+
+The :class:`app.db.Database` being migrated comes from ``config.attributes["database"]``
+(set by :meth:`app.db.Database.alembic_config`); when Alembic is run from the command line
+it is built from :func:`app.db.resolve_database_url`, which honours ``MARKETDESK_DB_URL``.
+
+On SQLite the migrations use an engine of their own with foreign keys switched off:
+batch mode rebuilds a table by copying it, dropping the original and renaming the copy,
+which enforced foreign keys would refuse (or cascade). Every revision of one command runs
+in a single ``BEGIN IMMEDIATE`` transaction, so a failed or refused step leaves the file
+exactly as it was, and ``PRAGMA foreign_key_check`` is run before that transaction
+commits, so that a migration can never leave a dangling reference behind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from alembic import context
+from sqlalchemy import Connection
+
+import app.models  # noqa: F401  (registers every table on Base.metadata)
+from app.db import Base, Database, MigrationError, resolve_database_url
+from app.db.engine import create_database_engine
+from app.db.migration_schemas import ATTRIBUTE, MigrationSchemas
+
+MAX_REPORTED_VIOLATIONS = 20
+
+
+def _database(attributes: dict[str, Any]) -> tuple[Database, bool]:
+    """The database to migrate, and whether this module created it (and must close it)."""
+    database = attributes.get("database")
+    if database is None:
+        return Database(resolve_database_url()), True
+    if not isinstance(database, Database):
+        raise MigrationError(
+            f"config.attributes['database'] must be an app.db.Database, not {type(database)!r}"
+        )
+    return database, False
+
+
+def check_foreign_keys(connection: Connection) -> None:
+    """Raise :class:`MigrationError` listing the rows whose foreign keys point nowhere."""
+    rows = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if not rows:
+        return
+    # Each row is (table, rowid, referred table, index of the foreign key).
+    shown = "; ".join(
+        f"{table} row {rowid} -> {parent} (foreign key #{fk_index})"
+        for table, rowid, parent, fk_index in rows[:MAX_REPORTED_VIOLATIONS]
+    )
+    more = len(rows) - MAX_REPORTED_VIOLATIONS
+    suffix = f"; and {more} more" if more > 0 else ""
+    raise MigrationError(
+        f"Migration aborted, nothing was changed: {len(rows)} foreign key violation(s) "
+        f"would remain: {shown}{suffix}"
+    )
+
+
+def run_migrations_offline() -> None:
+    """Offline (``--sql``) mode is not supported: SQLite batch migrations need a live file."""
+    raise MigrationError(
+        "Offline migrations (alembic --sql) are not supported by Marketdesk: SQLite table "
+        "rebuilds and the data checks of the revisions need a live database connection"
+    )
+
+
+def run_migrations_online() -> None:
+    """Run the requested migrations in one transaction on a foreign-keys-off connection."""
+    config = context.config
+    database, owned = _database(config.attributes)
+    engine = create_database_engine(database.url, foreign_keys=False)
+    try:
+        # SQLite: every schema placeholder is the file's main schema, one pass does all.
+        config.attributes[ATTRIBUTE] = MigrationSchemas()
+        with engine.connect() as connection:
+            context.configure(
+                connection=connection,
+                target_metadata=Base.metadata,
+                render_as_batch=True,
+                transaction_per_migration=False,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+                check_foreign_keys(connection)
+    finally:
+        engine.dispose()
+        if owned:
+            database.close()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
