@@ -103,7 +103,8 @@ def claim(
 
     Best means priority 1 first, then oldest first, among jobs whose ``run_at`` has come
     and that have not expired. A product's jobs on one marketplace run one at a time and
-    in order: only the oldest pending one is eligible, and none while another runs.
+    in the order they were created (publish before update), whatever their priorities:
+    only the oldest pending one is eligible, and none while another runs.
     """
     if limit < 1:
         return []
@@ -113,14 +114,7 @@ def claim(
         other.c.product_id == cand.c.product_id, other.c.marketplace == cand.c.marketplace
     )
     running_same = exists().where(same_product, other.c.status == RUNNING)
-    earlier_same = exists().where(
-        same_product,
-        other.c.status == PENDING,
-        or_(
-            other.c.priority < cand.c.priority,
-            and_(other.c.priority == cand.c.priority, other.c.id < cand.c.id),
-        ),
-    )
+    earlier_same = exists().where(same_product, other.c.status == PENDING, other.c.id < cand.c.id)
     pick = select(cand.c.id).where(
         cand.c.status == PENDING,
         cand.c.run_at <= now,

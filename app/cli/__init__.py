@@ -1,0 +1,1 @@
+"""The command line: ``worker``, ``migrate``, ``job`` and ``stats`` sub-commands."""

@@ -1,0 +1,85 @@
+"""Entry point of the command line: parses, opens the database, runs one sub-command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from app.cli.parser import PROG, build_parser
+from app.db import Database, DatabaseError, resolve_database_url
+from app.marketplace import MarketplaceJobProcessor, MarketplaceJobService
+from app.marketplace.errors import MarketplaceError
+from app.marketplace.runner import JobRunner
+
+log = logging.getLogger("marketdesk.cli")
+
+USAGE_HINT = """Marketdesk {version}
+
+The desktop window is not part of this version yet. Use the commands:
+  {prog} worker                 run queued jobs until Ctrl-C
+  {prog} job create --marketplace ebay --action publish --product 12
+  {prog} job list               show the queue
+  {prog} stats                  outcomes per marketplace
+Run '{prog} --help' for every option.
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if args.command is None:
+        from app import __version__
+
+        sys.stdout.write(USAGE_HINT.format(version=__version__, prog=PROG))
+        return 0
+    try:
+        db = Database(resolve_database_url(args.data_dir, args.profile))
+    except DatabaseError as exc:
+        return fail(str(exc))
+    try:
+        if args.command == "migrate":
+            db.migrate(args.revision)
+            print(f"Database is at revision {db.current_revision()}")
+            return 0
+        db.migrate()
+        if args.command == "worker":
+            return run_worker(db, args)
+        from app.cli import commands
+
+        if args.command == "job":
+            return commands.job(MarketplaceJobService(db), args)
+        return commands.stats(MarketplaceJobService(db), args)
+    except (MarketplaceError, DatabaseError, ValueError, LookupError) as exc:
+        return fail(str(exc))
+    finally:
+        db.close()
+
+
+def fail(message: str) -> int:
+    """Print one line of error and return the failure exit code."""
+    sys.stderr.write(f"{PROG}: error: {message}\n")
+    return 1
+
+
+def run_worker(db: Database, args: argparse.Namespace) -> int:
+    """Run the processor until SIGINT or SIGTERM, then stop gracefully."""
+
+    async def serve() -> None:
+        processor = MarketplaceJobProcessor(db, marketplace=args.marketplace, lease_seconds=args.lease)
+        runner = JobRunner(processor, concurrency=args.concurrency)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, runner.stop)
+        print(f"Worker {processor.worker_id} running; press Ctrl-C to stop.", flush=True)
+        await runner.run()
+
+    asyncio.run(serve())
+    return 0

@@ -1,0 +1,51 @@
+"""Shared fixtures: a migrated SQLite database per test, products, the scripted handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from app.db import Database
+from app.marketplace.base_handler import BaseJobHandler
+from app.models import Product
+from tests.support.handlers import ScriptedHandler, scripted_registry
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """Path of the test's SQLite file."""
+    return tmp_path / "marketdesk.sqlite3"
+
+
+@pytest.fixture
+def db(db_path: Path) -> Iterator[Database]:
+    """A database migrated to head."""
+    database = Database(f"sqlite:///{db_path}")
+    database.migrate()
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def make_products(db: Database) -> Callable[[int], list[int]]:
+    """Create ``n`` products and return their ids."""
+
+    def make(n: int = 1) -> list[int]:
+        with db.session() as session, session.begin():
+            products = [Product(title=f"Item {i}", price=Decimal("9.99")) for i in range(n)]
+            session.add_all(products)
+            session.flush()
+            return [p.id for p in products]
+
+    return make
+
+
+@pytest.fixture
+def handlers() -> Iterator[dict[str, type[BaseJobHandler]]]:
+    """The scripted test handlers for every action; resets their record."""
+    ScriptedHandler.started.clear()
+    yield scripted_registry()
+    ScriptedHandler.started.clear()

@@ -1,0 +1,1 @@
+"""Marketdesk's test suite."""
