@@ -15,9 +15,16 @@ def job(service: MarketplaceJobService, args: argparse.Namespace) -> int:
         products = args.product
         if len(products) > 1:
             batch, jobs = service.create_batch(
-                args.marketplace, args.action, products, priority=args.priority, input_data=args.input
+                args.marketplace,
+                args.action,
+                products,
+                priority=args.priority,
+                input_data=args.input,
             )
-            print(f"Batch {batch.id}: {batch.total_count} new job(s) " + ", ".join(str(j.id) for j in jobs))
+            print(
+                f"Batch {batch.id}: {batch.total_count} new job(s) "
+                + ", ".join(str(j.id) for j in jobs)
+            )
             return 0
         created = service.create_job(
             marketplace=args.marketplace,
@@ -31,12 +38,16 @@ def job(service: MarketplaceJobService, args: argparse.Namespace) -> int:
     if command == "list":
         rows = service.list_jobs(status=args.status, marketplace=args.marketplace, limit=args.limit)
         names = {a.id: a.code for a in service.get_action_types()}
-        print(f"{'ID':>6}  {'MARKET':<7} {'ACTION':<12} {'PRODUCT':>7}  {'STATUS':<10} {'TRIES':>5}  ERROR")
+        print(
+            f"{'ID':>6}  {'MARKET':<7} {'ACTION':<12} {'PRODUCT':>7}  {'STATUS':<10} {'TRIES':>5}  ERROR"
+        )
         for j in rows:
             product = str(j.product_id) if j.product_id is not None else "-"
             error = (j.error_message or "")[:60]
-            print(f"{j.id:>6}  {j.marketplace:<7} {names.get(j.action_type_id, '?'):<12} {product:>7}  "
-                  f"{j.status:<10} {j.retry_count:>5}  {error}")
+            print(
+                f"{j.id:>6}  {j.marketplace:<7} {names.get(j.action_type_id, '?'):<12} {product:>7}  "
+                f"{j.status:<10} {j.retry_count:>5}  {error}"
+            )
         if not rows:
             print("No jobs.")
         return 0
@@ -47,7 +58,11 @@ def job(service: MarketplaceJobService, args: argparse.Namespace) -> int:
         "resume": service.resume_job,
     }[command]
     changed = steer(args.job_id)
-    note = " (cancel requested; it stops within a second)" if changed.cancel_requested and changed.status == "running" else ""
+    note = (
+        " (cancel requested; it stops within a second)"
+        if changed.cancel_requested and changed.status == "running"
+        else ""
+    )
     print(f"Job {changed.id} is {changed.status}{note}")
     return 0
 
@@ -57,11 +72,15 @@ def stats(service: MarketplaceJobService, args: argparse.Namespace) -> int:
     rows = service.get_stats(days=args.days, marketplace=args.marketplace)
     names = {a.id: a.code for a in service.get_action_types()}
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
-    print(f"{'DATE':<10}  {'MARKET':<7} {'ACTION':<12} {'TOTAL':>6} {'OK':>6} {'FAILED':>6} {'AVG MS':>8}")
+    print(
+        f"{'DATE':<10}  {'MARKET':<7} {'ACTION':<12} {'TOTAL':>6} {'OK':>6} {'FAILED':>6} {'AVG MS':>8}"
+    )
     for row in rows:
         avg = f"{row.avg_duration_ms:.0f}" if row.avg_duration_ms is not None else "-"
-        print(f"{row.date.isoformat():<10}  {row.marketplace:<7} {names.get(row.action_type_id, '?'):<12} "
-              f"{row.total_jobs:>6} {row.success_count:>6} {row.failure_count:>6} {avg:>8}")
+        print(
+            f"{row.date.isoformat():<10}  {row.marketplace:<7} {names.get(row.action_type_id, '?'):<12} "
+            f"{row.total_jobs:>6} {row.success_count:>6} {row.failure_count:>6} {avg:>8}"
+        )
         t = totals[row.marketplace]
         t[0] += row.total_jobs
         t[1] += row.success_count

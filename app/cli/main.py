@@ -32,7 +32,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
+        level=logging.DEBUG
+        if args.verbose > 1
+        else logging.INFO
+        if args.verbose
+        else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     if args.command is None:
@@ -73,7 +77,9 @@ def run_worker(db: Database, args: argparse.Namespace) -> int:
     """Run the processor until SIGINT or SIGTERM, then stop gracefully."""
 
     async def serve() -> None:
-        processor = MarketplaceJobProcessor(db, marketplace=args.marketplace, lease_seconds=args.lease)
+        processor = MarketplaceJobProcessor(
+            db, marketplace=args.marketplace, lease_seconds=args.lease
+        )
         runner = JobRunner(processor, concurrency=args.concurrency)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -37,9 +37,11 @@ def json_object(text: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise argparse.ArgumentTypeError(f"invalid JSON ({exc.msg} at column {exc.colno})") from None
+        raise argparse.ArgumentTypeError(
+            f"invalid JSON ({exc.msg} at column {exc.colno})"
+        ) from None
     if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError("must be a JSON object, like '{\"key\": \"value\"}'")
+        raise argparse.ArgumentTypeError('must be a JSON object, like \'{"key": "value"}\'')
     return value
 
 
@@ -55,7 +57,9 @@ def concurrency(text: str) -> dict[str, int]:
         try:
             limits[name] = int(number)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{part!r}: {number!r} is not a whole number") from None
+            raise argparse.ArgumentTypeError(
+                f"{part!r}: {number!r} is not a whole number"
+            ) from None
         if limits[name] < 0:
             raise argparse.ArgumentTypeError(f"{part!r}: a limit cannot be negative")
     return limits
@@ -63,34 +67,50 @@ def concurrency(text: str) -> dict[str, int]:
 
 def build_parser() -> Parser:
     """The full parser with every sub-command."""
-    parser = Parser(prog=PROG, description="Marketdesk: one catalog, one job queue for Vinted, eBay and Etsy.")
+    parser = Parser(
+        prog=PROG, description="Marketdesk: one catalog, one job queue for Vinted, eBay and Etsy."
+    )
     parser.add_argument("--data-dir", help="folder of the database (default: the user data folder)")
-    parser.add_argument("--profile", default="default", help="seller profile (one database file each)")
+    parser.add_argument(
+        "--profile", default="default", help="seller profile (one database file each)"
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     worker = sub.add_parser("worker", help="run the job processor headless until Ctrl-C")
     worker.add_argument("--marketplace", choices=MARKETPLACE_VALUES, help="only this marketplace")
-    worker.add_argument("--concurrency", type=concurrency, default={}, help="e.g. vinted=1,ebay=4,etsy=4")
+    worker.add_argument(
+        "--concurrency", type=concurrency, default={}, help="e.g. vinted=1,ebay=4,etsy=4"
+    )
     worker.add_argument("--lease", type=positive_int, default=30, help="lease length in seconds")
 
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
     migrate.add_argument("--revision", default="head", help="target revision (default head)")
 
     job = sub.add_parser("job", help="create, list, cancel or retry jobs")
-    job_sub = job.add_subparsers(dest="job_command", metavar="ACTION", parser_class=Parser, required=True)
+    job_sub = job.add_subparsers(
+        dest="job_command", metavar="ACTION", parser_class=Parser, required=True
+    )
     create = job_sub.add_parser("create", help="queue a job (several products make a batch)")
     create.add_argument("--marketplace", required=True, choices=MARKETPLACE_VALUES)
     create.add_argument("--action", required=True, help="action code, e.g. publish, sync_orders")
-    create.add_argument("--product", type=positive_int, action="append", default=[], help="product id (repeatable)")
-    create.add_argument("--priority", type=int, choices=range(1, 5), help="1 = most urgent, 4 = least")
+    create.add_argument(
+        "--product", type=positive_int, action="append", default=[], help="product id (repeatable)"
+    )
+    create.add_argument(
+        "--priority", type=int, choices=range(1, 5), help="1 = most urgent, 4 = least"
+    )
     create.add_argument("--input", type=json_object, help="extra input as a JSON object")
     listing = job_sub.add_parser("list", help="show jobs, newest first")
     listing.add_argument("--status", choices=[s.value for s in JobStatus])
     listing.add_argument("--marketplace", choices=MARKETPLACE_VALUES)
     listing.add_argument("--limit", type=positive_int, default=50)
-    for name, text in (("cancel", "cancel a job"), ("retry", "queue a failed or cancelled job again"),
-                       ("pause", "hold a pending job"), ("resume", "release a paused job")):
+    for name, text in (
+        ("cancel", "cancel a job"),
+        ("retry", "queue a failed or cancelled job again"),
+        ("pause", "hold a pending job"),
+        ("resume", "release a paused job"),
+    ):
         action = job_sub.add_parser(name, help=text)
         action.add_argument("job_id", type=positive_int)
 

@@ -39,7 +39,9 @@ def parse_url(url: str | URL) -> URL:
     return parsed
 
 
-def create_sqlite_engine(url: URL, *, foreign_keys: bool = True, synchronous: str = "NORMAL") -> Engine:
+def create_sqlite_engine(
+    url: URL, *, foreign_keys: bool = True, synchronous: str = "NORMAL"
+) -> Engine:
     """A SQLite engine with WAL, busy timeout, foreign keys and ``BEGIN IMMEDIATE`` writes.
 
     ``synchronous=NORMAL`` in WAL mode survives a crash of the program (not of the OS

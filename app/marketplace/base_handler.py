@@ -35,7 +35,9 @@ log = logging.getLogger("marketdesk.handlers")
 class PluginTransport(Protocol):
     """What a handler needs of the browser plugin bridge."""
 
-    async def call(self, action_name: str, payload: dict[str, Any], timeout: float) -> dict[str, Any]:
+    async def call(
+        self, action_name: str, payload: dict[str, Any], timeout: float
+    ) -> dict[str, Any]:
         """Run ``action_name`` in the plugin and return its answer."""
         ...
 
@@ -108,18 +110,30 @@ class BaseJobHandler(ABC):
         job_id = self.job_id
         user = self.context.user_id
         if self._done_steps is None:
-            self._done_steps = await self.db.run(self._in_tx, user, steps.completed_steps, job_id)
-        if name in self._done_steps:
+            loaded: dict[str, dict[str, Any]] = await self.db.run(
+                self._in_tx, user, steps.completed_steps, job_id
+            )
+            self._done_steps = loaded
+        done = self._done_steps
+        if name in done:
             log.info("job %s: step %s already done, reusing its result", job_id, name)
-            return self._done_steps[name]
+            return done[name]
         await self.db.run(self._in_tx, user, steps.start_step, job_id, name)
         try:
             result = await action()
         except BaseException as exc:
-            await self.db.run(self._in_tx, user, steps.finish_step, job_id, name, None, str(exc) or type(exc).__name__)
+            await self.db.run(
+                self._in_tx,
+                user,
+                steps.finish_step,
+                job_id,
+                name,
+                None,
+                str(exc) or type(exc).__name__,
+            )
             raise
         await self.db.run(self._in_tx, user, steps.finish_step, job_id, name, result, None)
-        self._done_steps[name] = result
+        done[name] = result
         return result
 
     def _in_tx(self, user_id: int, fn: Callable[..., Any], *args: Any) -> Any:
@@ -151,9 +165,13 @@ class BaseJobHandler(ABC):
             else:
                 response = await client.request(method, url, **kwargs)
         except httpx.TimeoutException as exc:
-            raise RetryableJobError(f"{self.marketplace or 'The marketplace'} did not answer in time") from exc
+            raise RetryableJobError(
+                f"{self.marketplace or 'The marketplace'} did not answer in time"
+            ) from exc
         except httpx.TransportError as exc:
-            raise RetryableJobError(f"Network error talking to {httpx.URL(url).host}: {exc}") from exc
+            raise RetryableJobError(
+                f"Network error talking to {httpx.URL(url).host}: {exc}"
+            ) from exc
         if response.is_success:
             return response
         message = self.error_message(response)

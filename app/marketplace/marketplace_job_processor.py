@@ -9,6 +9,7 @@ pending. The long-running loop around it is :class:`app.marketplace.runner.JobRu
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import socket
@@ -137,9 +138,10 @@ class MarketplaceJobProcessor:
         """Lease up to ``slots[marketplace]`` jobs per marketplace (None = any) at once."""
         actions = await self.actions()
         excluded = list(exclude_action_type_ids)
-        wanted = {mp: n for mp, n in slots.items() if n > 0}
+        wanted: dict[str | None, int] = {mp: n for mp, n in slots.items() if n > 0}
         if self.marketplace is not None:
-            wanted = {self.marketplace: n for mp, n in wanted.items() if mp in (None, self.marketplace)}
+            own = sum(n for mp, n in wanted.items() if mp in (None, self.marketplace))
+            wanted = {self.marketplace: own} if own else {}
         if not wanted:
             return []
         rows = await self.db.run(self._claim, wanted, excluded)
@@ -189,19 +191,26 @@ class MarketplaceJobProcessor:
             self.keeper.drop(claimed.lease.job_id)
         if transition is not None:
             self.db.events.publish(
-                JobChanged(transition.job_id, transition.marketplace, transition.status, self.user_id)
+                JobChanged(
+                    transition.job_id, transition.marketplace, transition.status, self.user_id
+                )
             )
             if transition.status in (JobStatus.COMPLETED, JobStatus.FAILED):
                 self.db.events.publish(StatsChanged(transition.marketplace, self.user_id))
         status = transition.status if transition is not None else LEASE_LOST.replace(" ", "_")
-        error = outcome.error_message if transition is not None else (
-            "Another worker took this job over (lease expired); this result was discarded"
+        error = (
+            outcome.error_message
+            if transition is not None
+            else ("Another worker took this job over (lease expired); this result was discarded")
         )
         will_retry = status == JobStatus.PENDING.value
         log.log(
             logging.INFO if status == JobStatus.COMPLETED.value else logging.WARNING,
             "job %s %s on %s: %s%s",
-            claimed.lease.job_id, action.code, action.marketplace, status,
+            claimed.lease.job_id,
+            action.code,
+            action.marketplace,
+            status,
             f" ({error})" if error else "",
         )
         return {
@@ -212,7 +221,8 @@ class MarketplaceJobProcessor:
             "status": status,
             "error": error,
             "will_retry": will_retry,
-            "retry_count": claimed.row.retry_count + (1 if will_retry and outcome.consumed_retry else 0),
+            "retry_count": claimed.row.retry_count
+            + (1 if will_retry and outcome.consumed_retry else 0),
             "duration_ms": duration_ms,
             "result": result,
         }
@@ -225,7 +235,9 @@ class MarketplaceJobProcessor:
         if handler_class is None:
             return None, classify(UnknownActionError(action.handler_key))
         context = HandlerContext(
-            user_id=self.user_id, plugin=self.plugin, http=self.http,
+            user_id=self.user_id,
+            plugin=self.plugin,
+            http=self.http,
             timeout_seconds=float(action.timeout_seconds),
         )
         try:
@@ -235,11 +247,15 @@ class MarketplaceJobProcessor:
         except Exception as exc:
             log.exception("handler %s could not be built", action.handler_key)
             return None, classify(exc)
-        task = asyncio.create_task(handler.execute(claimed.to_model()), name=f"job-{claimed.lease.job_id}")
+        task = asyncio.create_task(
+            handler.execute(claimed.to_model()), name=f"job-{claimed.lease.job_id}"
+        )
         stop_wait = asyncio.create_task(held.stop.wait())
         try:
             done, _ = await asyncio.wait(
-                {task, stop_wait}, timeout=action.timeout_seconds, return_when=asyncio.FIRST_COMPLETED
+                {task, stop_wait},
+                timeout=action.timeout_seconds,
+                return_when=asyncio.FIRST_COMPLETED,
             )
         except asyncio.CancelledError:
             task.cancel()  # the runner is shutting down: the handler goes with it
@@ -247,12 +263,14 @@ class MarketplaceJobProcessor:
         finally:
             stop_wait.cancel()
         if task in done and held.reason is None:
-            exc = task.exception()
-            if exc is not None:
-                return None, classify(exc)
-            result = task.result()
+            error = task.exception()
+            if error is not None:
+                return None, classify(error)
+            result: object = task.result()
             if not isinstance(result, dict):
-                return None, Failure(Outcome.FAIL, f"Handler {action.handler_key} returned no result dict")
+                return None, Failure(
+                    Outcome.FAIL, f"Handler {action.handler_key} returned no result dict"
+                )
             if not result.get("success", False):
                 message = str(result.get("error") or "The marketplace action did not succeed")
                 return result, Failure(Outcome.FAIL, message)
@@ -268,8 +286,11 @@ class MarketplaceJobProcessor:
         task.cancel()
         done, _ = await asyncio.wait({task}, timeout=self.cancel_grace_seconds)
         if not done:
-            log.error("job %s: handler ignored cancellation for %.1f s; abandoning it",
-                      job_id, self.cancel_grace_seconds)
+            log.error(
+                "job %s: handler ignored cancellation for %.1f s; abandoning it",
+                job_id,
+                self.cancel_grace_seconds,
+            )
             task.add_done_callback(lambda t: t.cancelled() or t.exception())
         elif not task.cancelled() and task.exception() is not None:
             log.info("job %s: handler ended with %r while stopping", job_id, task.exception())
@@ -282,26 +303,32 @@ class MarketplaceJobProcessor:
         failure: Failure | None,
         duration_ms: int,
     ) -> store.Outcome:
-        base = {"lease": claimed.lease, "action_type_id": claimed.action.id, "duration_ms": duration_ms}
+        outcome = functools.partial(
+            store.Outcome,
+            lease=claimed.lease,
+            action_type_id=claimed.action.id,
+            duration_ms=duration_ms,
+        )
         if held.reason == CANCELLED:
-            return store.Outcome(status=JobStatus.CANCELLED, error_message="Cancelled while running", **base)
+            return outcome(status=JobStatus.CANCELLED, error_message="Cancelled while running")
         if failure is None:
-            return store.Outcome(status=JobStatus.COMPLETED, result_data=result, **base)
+            return outcome(status=JobStatus.COMPLETED, result_data=result)
         if failure.outcome is Outcome.PAUSE:
-            return store.Outcome(status=JobStatus.PAUSED, error_message=failure.message, result_data=result, **base)
+            return outcome(
+                status=JobStatus.PAUSED, error_message=failure.message, result_data=result
+            )
         row = claimed.row
         retries_left = row.retry_count < row.max_retries or not failure.consumes_retry
         if failure.outcome is Outcome.RETRY and retries_left:
             delay = self.policy.delay(row.retry_count + 1, failure.retry_after)
-            return store.Outcome(
+            return outcome(
                 status=JobStatus.PENDING,
                 error_message=failure.message,
                 run_at=self.clock() + timedelta(seconds=delay),
                 consumed_retry=failure.consumes_retry,
                 result_data=result,
-                **base,
             )
-        return store.Outcome(status=JobStatus.FAILED, error_message=failure.message, result_data=result, **base)
+        return outcome(status=JobStatus.FAILED, error_message=failure.message, result_data=result)
 
     async def release(self, claimed: Iterable[ClaimedJob]) -> list[int]:
         """Give claimed jobs back to the queue untouched (graceful stop)."""

@@ -23,6 +23,7 @@ from app.marketplace import store
 from app.marketplace.action_types import ActionInfo, check_marketplace, find_action_type
 from app.marketplace.errors import InvalidJobRequestError, JobNotFoundError, JobStateError
 from app.marketplace.stats import StatsBatch, dialect_insert, upsert
+from app.marketplace.tables import jobs
 from app.models.public.marketplace_action_type import MarketplaceActionType
 from app.models.user.marketplace_batch import MarketplaceBatch
 from app.models.user.marketplace_job import ACTIVE_STATUSES, JobStatus, MarketplaceJob
@@ -31,7 +32,6 @@ from app.models.user.product import Product
 
 log = logging.getLogger("marketdesk.jobs")
 
-jobs = MarketplaceJob.__table__
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
 
 
@@ -82,11 +82,11 @@ class MarketplaceJobService:
         with self._session() as session, session.begin():
             job, created = self._create(
                 session,
-                marketplace,
-                action_code,
-                product_id,
-                priority,
-                input_data,
+                marketplace=marketplace,
+                action_code=action_code,
+                product_id=product_id,
+                priority=priority,
+                input_data=input_data,
                 expires_at=expires_at,
                 run_at=run_at,
                 key=idempotency_key,
@@ -128,11 +128,11 @@ class MarketplaceJobService:
             for product_id in product_ids:
                 job, created = self._create(
                     session,
-                    marketplace,
-                    action_code,
-                    product_id,
-                    priority,
-                    input_data,
+                    marketplace=marketplace,
+                    action_code=action_code,
+                    product_id=product_id,
+                    priority=priority,
+                    input_data=input_data,
                     expires_at=expires_at,
                     batch_id=batch.id,
                     action=action,
@@ -151,12 +151,12 @@ class MarketplaceJobService:
     def _create(
         self,
         session: Session,
+        *,
         marketplace: str | None,
         action_code: str,
         product_id: int | None,
         priority: int | None,
         input_data: dict[str, Any] | None,
-        *,
         expires_at: datetime | None = None,
         run_at: datetime | None = None,
         key: str | None = None,
@@ -175,7 +175,9 @@ class MarketplaceJobService:
         if priority is None:
             priority = action.priority
         if not 1 <= priority <= 4:
-            raise InvalidJobRequestError(f"Invalid priority: {priority} (1 is most urgent, 4 least)")
+            raise InvalidJobRequestError(
+                f"Invalid priority: {priority} (1 is most urgent, 4 least)"
+            )
         if input_data is not None and not isinstance(input_data, dict):
             raise InvalidJobRequestError("input_data must be a JSON object")
         now = utcnow()
@@ -233,7 +235,9 @@ class MarketplaceJobService:
         offset: int = 0,
     ) -> list[MarketplaceJob]:
         """Jobs newest first, optionally filtered."""
-        query = select(MarketplaceJob).order_by(MarketplaceJob.id.desc()).limit(limit).offset(offset)
+        query = (
+            select(MarketplaceJob).order_by(MarketplaceJob.id.desc()).limit(limit).offset(offset)
+        )
         if status is not None:
             query = query.where(MarketplaceJob.status == JobStatus(status).value)
         if marketplace is not None:
@@ -325,11 +329,19 @@ class MarketplaceJobService:
                 )
             row = conn.execute(
                 update(jobs)
-                .where(jobs.c.id == job_id, jobs.c.status == old_status,
-                       jobs.c.status.in_(["failed", "cancelled", "expired"]))
+                .where(
+                    jobs.c.id == job_id,
+                    jobs.c.status == old_status,
+                    jobs.c.status.in_(["failed", "cancelled", "expired"]),
+                )
                 .values(
-                    status="pending", retry_count=0, cancel_requested=False, error_message=None,
-                    run_at=now, completed_at=None, updated_at=now,
+                    status="pending",
+                    retry_count=0,
+                    cancel_requested=False,
+                    error_message=None,
+                    run_at=now,
+                    completed_at=None,
+                    updated_at=now,
                 )
                 .returning(jobs.c.batch_id)
             ).first()
@@ -366,12 +378,16 @@ class MarketplaceJobService:
         self, job_id: int, allowed: list[str], target: str, verb: str, **values: Any
     ) -> MarketplaceJob:
         with self._session() as session, session.begin():
-            row = session.connection().execute(
-                update(jobs)
-                .where(jobs.c.id == job_id, jobs.c.status.in_(allowed))
-                .values(status=target, updated_at=utcnow(), **values)
-                .returning(jobs.c.id)
-            ).first()
+            row = (
+                session.connection()
+                .execute(
+                    update(jobs)
+                    .where(jobs.c.id == job_id, jobs.c.status.in_(allowed))
+                    .values(status=target, updated_at=utcnow(), **values)
+                    .returning(jobs.c.id)
+                )
+                .first()
+            )
             if row is None:
                 self._refuse(session, job_id, verb)
             job = session.get_one(MarketplaceJob, job_id)

@@ -64,7 +64,9 @@ def classify(exc: BaseException) -> Failure:
     if isinstance(exc, PermanentJobError):
         return Failure(Outcome.FAIL, message)
     if isinstance(exc, TimeoutError | asyncio.TimeoutError):
-        return Failure(Outcome.RETRY, message if str(exc) else "The marketplace did not answer in time")
+        return Failure(
+            Outcome.RETRY, message if str(exc) else "The marketplace did not answer in time"
+        )
     if isinstance(exc, httpx.HTTPStatusError):
         status = exc.response.status_code
         if status == 429 or status >= 500:

@@ -45,7 +45,9 @@ class JobRunner:
         limits = {**DEFAULT_CONCURRENCY, **(concurrency or {})}
         unknown = set(limits) - set(MARKETPLACE_VALUES)
         if unknown:
-            raise ValueError(f"Unknown marketplace in concurrency settings: {', '.join(sorted(unknown))}")
+            raise ValueError(
+                f"Unknown marketplace in concurrency settings: {', '.join(sorted(unknown))}"
+            )
         if any(n < 0 for n in limits.values()):
             raise ValueError("Concurrency limits cannot be negative")
         self.processor = processor
@@ -74,12 +76,19 @@ class JobRunner:
         self.wake()
 
     @property
+    def stopping(self) -> bool:
+        """True once :meth:`stop` was called."""
+        return self._stopping
+
+    @property
     def running_count(self) -> int:
         """Jobs this runner holds right now."""
         return len(self._running)
 
     def _on_event(self, event: Event) -> None:
-        if isinstance(event, JobCreated) or (isinstance(event, JobChanged) and event.status == "pending"):
+        if isinstance(event, JobCreated) or (
+            isinstance(event, JobChanged) and event.status == "pending"
+        ):
             self.wake()
 
     # -- the loop ---------------------------------------------------------------------
@@ -87,10 +96,12 @@ class JobRunner:
         """Process jobs until :meth:`stop`; then finish or release what is held."""
         self._loop = asyncio.get_running_loop()
         unsubscribe = self.processor.db.events.subscribe(self._on_event)
-        log.info("worker %s started (concurrency %s)", self.processor.worker_id, dict(self.concurrency))
+        log.info(
+            "worker %s started (concurrency %s)", self.processor.worker_id, dict(self.concurrency)
+        )
         next_housekeeping = 0.0
         try:
-            while not self._stopping:
+            while not self.stopping:
                 now = self._loop.time()
                 if now >= next_housekeeping:
                     await self._housekeeping()
@@ -99,8 +110,6 @@ class JobRunner:
                 claimed = await self._claim_round()
                 for job in claimed:
                     self._start(job)
-                if self._stopping:
-                    break
                 if claimed and self._free_slots():
                     continue  # more may be waiting
                 timeout = min(self.poll_seconds, max(0.0, next_housekeeping - self._loop.time()))
@@ -140,11 +149,11 @@ class JobRunner:
         return min(waits, default=self.poll_seconds)
 
     async def _claim_round(self) -> list[ClaimedJob]:
-        slots = self._free_slots()
+        slots: dict[str | None, int] = {mp: n for mp, n in self._free_slots().items()}
         if not slots:
             return []
         try:
-            return await self.processor.claim(dict(slots), self._cooling_action_types())
+            return await self.processor.claim(slots, self._cooling_action_types())
         except Exception:
             log.exception("claiming jobs failed; will try again")
             await asyncio.sleep(self.poll_seconds)
@@ -160,7 +169,9 @@ class JobRunner:
             self._next_start[job.action.id] = start_at + rate
             delay = start_at - now
         self.processor.hold(job)
-        task = asyncio.create_task(self._run_one(job, delay), name=f"marketdesk-job-{job.lease.job_id}")
+        task = asyncio.create_task(
+            self._run_one(job, delay), name=f"marketdesk-job-{job.lease.job_id}"
+        )
         self._running[job.lease.job_id] = (task, job)
         self._per_marketplace[job.action.marketplace] += 1
 
@@ -181,7 +192,9 @@ class JobRunner:
 
     async def _wind_down(self) -> None:
         if self._running:
-            log.info("waiting up to %.0f s for %d running job(s)", self.stop_timeout, len(self._running))
+            log.info(
+                "waiting up to %.0f s for %d running job(s)", self.stop_timeout, len(self._running)
+            )
             tasks = [task for task, _ in self._running.values()]
             await asyncio.wait(tasks, timeout=self.stop_timeout)
         leftovers = list(self._running.values())

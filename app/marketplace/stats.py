@@ -16,9 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, Float, Insert, cast
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.models.user.marketplace_job_stats import MarketplaceJobStats
-
-stats_table = MarketplaceJobStats.__table__
+from app.marketplace.tables import stats as stats_table
 
 
 @dataclass
@@ -44,9 +42,18 @@ class StatsDelta:
 class StatsBatch:
     """Deltas grouped by row key, so a group commit issues one upsert per row."""
 
-    deltas: dict[tuple[int, str, date], StatsDelta] = field(default_factory=lambda: defaultdict(StatsDelta))
+    deltas: dict[tuple[int, str, date], StatsDelta] = field(
+        default_factory=lambda: defaultdict(StatsDelta)
+    )
 
-    def add(self, action_type_id: int, marketplace: str, day: date, success: bool, duration_ms: int | None) -> None:
+    def add(
+        self,
+        action_type_id: int,
+        marketplace: str,
+        day: date,
+        success: bool,
+        duration_ms: int | None,
+    ) -> None:
         """Count one finished job in its row."""
         self.deltas[(action_type_id, marketplace, day)].add(success, duration_ms)
 

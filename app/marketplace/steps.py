@@ -8,9 +8,8 @@ from sqlalchemy import Connection, func, select, update
 
 from app.db import utcnow
 from app.marketplace.stats import dialect_insert
-from app.models.user.marketplace_task import MarketplaceTask, TaskStatus
-
-tasks = MarketplaceTask.__table__
+from app.marketplace.tables import tasks
+from app.models.user.marketplace_task import TaskStatus
 
 
 def completed_steps(conn: Connection, job_id: int) -> dict[str, dict[str, Any]]:
@@ -30,8 +29,12 @@ def start_step(conn: Connection, job_id: int, name: str) -> None:
         select(func.coalesce(func.max(tasks.c.position), 0) + 1).where(tasks.c.job_id == job_id)
     ).scalar_one()
     stmt: Any = dialect_insert(conn, tasks).values(
-        job_id=job_id, name=name, position=position, status=TaskStatus.RUNNING.value,
-        attempts=1, started_at=now,
+        job_id=job_id,
+        name=name,
+        position=position,
+        status=TaskStatus.RUNNING.value,
+        attempts=1,
+        started_at=now,
     )
     conn.execute(
         stmt.on_conflict_do_update(
@@ -59,7 +62,5 @@ def finish_step(
             tasks.c.name == name,
             tasks.c.status == TaskStatus.RUNNING.value,
         )
-        .values(
-            status=status.value, result_data=result, error_message=error, completed_at=utcnow()
-        )
+        .values(status=status.value, result_data=result, error_message=error, completed_at=utcnow())
     )

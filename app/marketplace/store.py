@@ -20,11 +20,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, case, exists, func, or_, select, update
 
 from app.marketplace.stats import StatsBatch, upsert
-from app.models.user.marketplace_batch import MarketplaceBatch
-from app.models.user.marketplace_job import JobStatus, MarketplaceJob
-
-jobs = MarketplaceJob.__table__
-batches = MarketplaceBatch.__table__
+from app.marketplace.tables import batches, jobs
+from app.models.user.marketplace_job import JobStatus
 
 RUNNING = JobStatus.RUNNING.value
 PENDING = JobStatus.PENDING.value
@@ -60,7 +57,12 @@ class Counters:
         """Count a job entering (or, with ``sign=-1``, leaving) a final status in its batch."""
         if batch_id is None:
             return
-        slot = {JobStatus.COMPLETED: 0, JobStatus.FAILED: 1, JobStatus.EXPIRED: 1, JobStatus.CANCELLED: 2}
+        slot = {
+            JobStatus.COMPLETED: 0,
+            JobStatus.FAILED: 1,
+            JobStatus.EXPIRED: 1,
+            JobStatus.CANCELLED: 2,
+        }
         self.batches[batch_id][slot[JobStatus(status)]] += sign
 
     def flush(self, conn: Connection, now: datetime) -> None:
@@ -205,7 +207,9 @@ class Outcome:
     consumed_retry: bool = False
 
 
-def apply_outcomes(conn: Connection, outcomes: Sequence[Outcome], now: datetime) -> list[Transition]:
+def apply_outcomes(
+    conn: Connection, outcomes: Sequence[Outcome], now: datetime
+) -> list[Transition]:
     """Write the outcomes whose lease still holds; stats and batches change with them.
 
     A job asked to cancel ends cancelled whatever its handler reported (its result is
@@ -363,7 +367,9 @@ def reap(conn: Connection, now: datetime, retry_delay: timedelta) -> list[Transi
     return done
 
 
-def expire_overdue(conn: Connection, now: datetime, job_ids: Iterable[int] | None = None) -> list[Transition]:
+def expire_overdue(
+    conn: Connection, now: datetime, job_ids: Iterable[int] | None = None
+) -> list[Transition]:
     """Expire pending or paused jobs whose ``expires_at`` passed (or the given ones)."""
     stmt = update(jobs).where(jobs.c.status.in_((PENDING, JobStatus.PAUSED.value)))
     if job_ids is None:
@@ -383,7 +389,13 @@ def expire_overdue(conn: Connection, now: datetime, job_ids: Iterable[int] | Non
 
 
 def bump_batch(
-    conn: Connection, batch_id: int, now: datetime, *, completed: int = 0, failed: int = 0, cancelled: int = 0
+    conn: Connection,
+    batch_id: int,
+    now: datetime,
+    *,
+    completed: int = 0,
+    failed: int = 0,
+    cancelled: int = 0,
 ) -> None:
     """Add to a batch's counters and derive its status from them, atomically."""
     b = batches.c
@@ -409,4 +421,3 @@ def bump_batch(
             completed_at=case((finished, now), else_=None),
         )
     )
-

@@ -12,7 +12,9 @@ from app.marketplace.marketplace_job_processor import MarketplaceJobProcessor
 class VintedJobProcessor(MarketplaceJobProcessor):
     """The pre-unification processor; use ``MarketplaceJobProcessor(marketplace="vinted")``."""
 
-    def __init__(self, db: Database, user_id: int = 1, shop_id: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, db: Database, user_id: int = 1, shop_id: int | None = None, **kwargs: Any
+    ) -> None:
         warnings.warn(
             "VintedJobProcessor is deprecated; use "
             "app.marketplace.MarketplaceJobProcessor(db, user_id, shop_id, marketplace='vinted')",

@@ -54,7 +54,9 @@ async def test_retryable_error_backs_off_then_fails(db: Database, handlers: Hand
 
 async def test_retry_after_is_honoured(db: Database, handlers: Handlers) -> None:
     service = MarketplaceJobService(db)
-    job = service.create_job(marketplace="etsy", action_code="sync", input_data={"fail": "retry", "retry_after": 120})
+    job = service.create_job(
+        marketplace="etsy", action_code="sync", input_data={"fail": "retry", "retry_after": 120}
+    )
     proc = processor(db, handlers)
     await proc.process_next_job()
     await proc.close()
@@ -62,11 +64,17 @@ async def test_retry_after_is_honoured(db: Database, handlers: Handlers) -> None
     assert 110 < delay <= 120
 
 
-async def test_permanent_error_fails_at_once(db: Database, handlers: Handlers, make_products: Products) -> None:
+async def test_permanent_error_fails_at_once(
+    db: Database, handlers: Handlers, make_products: Products
+) -> None:
     (product,) = make_products(1)
     service = MarketplaceJobService(db)
-    job = service.create_job(marketplace="ebay", action_code="publish", product_id=product,
-                             input_data={"fail": "permanent"})
+    job = service.create_job(
+        marketplace="ebay",
+        action_code="publish",
+        product_id=product,
+        input_data={"fail": "permanent"},
+    )
     proc = processor(db, handlers)
     result = await proc.process_next_job()
     await proc.close()
@@ -74,9 +82,13 @@ async def test_permanent_error_fails_at_once(db: Database, handlers: Handlers, m
     assert service.get_job(job.id).error_message == "listing rejected: title too long"
 
 
-async def test_auth_failure_pauses_without_spending_retries(db: Database, handlers: Handlers) -> None:
+async def test_auth_failure_pauses_without_spending_retries(
+    db: Database, handlers: Handlers
+) -> None:
     service = MarketplaceJobService(db)
-    job = service.create_job(marketplace="etsy", action_code="sync_orders", input_data={"fail": "auth"})
+    job = service.create_job(
+        marketplace="etsy", action_code="sync_orders", input_data={"fail": "auth"}
+    )
     proc = processor(db, handlers)
     result = await proc.process_next_job()
     assert result is not None and result["status"] == "paused"
@@ -92,7 +104,9 @@ async def test_timeout_from_action_type_is_applied(db: Database, handlers: Handl
     with db.session() as session, session.begin():
         from app.models import MarketplaceActionType
 
-        session.query(MarketplaceActionType).filter_by(marketplace="ebay", code="sync").update({"timeout_seconds": 1})
+        session.query(MarketplaceActionType).filter_by(marketplace="ebay", code="sync").update(
+            {"timeout_seconds": 1}
+        )
     service = MarketplaceJobService(db)
     job = service.create_job(marketplace="ebay", action_code="sync", input_data={"sleep": 30})
     proc = processor(db, handlers, cancel_grace_seconds=0.5)
@@ -116,10 +130,15 @@ async def test_cancel_pending_is_immediate(db: Database, handlers: Handlers) -> 
 
 
 @pytest.mark.parametrize("ignore_cancel", [False, True])
-async def test_cancel_running_within_a_second(db: Database, handlers: Handlers, ignore_cancel: bool) -> None:
+async def test_cancel_running_within_a_second(
+    db: Database, handlers: Handlers, ignore_cancel: bool
+) -> None:
     service = MarketplaceJobService(db)
-    job = service.create_job(marketplace="ebay", action_code="sync",
-                             input_data={"sleep": 20, "ignore_cancel": ignore_cancel})
+    job = service.create_job(
+        marketplace="ebay",
+        action_code="sync",
+        input_data={"sleep": 20, "ignore_cancel": ignore_cancel},
+    )
     proc = processor(db, handlers, cancel_grace_seconds=1.0)
     run = asyncio.create_task(proc.process_next_job())
     while service.get_job(job.id).status != "running":
@@ -192,14 +211,28 @@ async def test_steps_resume_after_failure(db: Database) -> None:
     assert second is not None and second["status"] == "completed"
     assert calls == ["upload", "offer", "publish", "publish"]  # no second offer
     assert service.get_job(job.id).result_data == {
-        "success": True, "photos": ["p1"], "offer_id": "o-1", "listing_id": "L-9"}
+        "success": True,
+        "photos": ["p1"],
+        "offer_id": "o-1",
+        "listing_id": "L-9",
+    }
     with db.session() as session:
-        steps = session.query(MarketplaceTask).filter_by(job_id=job.id).order_by(MarketplaceTask.position).all()
+        steps = (
+            session.query(MarketplaceTask)
+            .filter_by(job_id=job.id)
+            .order_by(MarketplaceTask.position)
+            .all()
+        )
         assert [(s.name, s.status, s.attempts) for s in steps] == [
-            ("upload_photos", "completed", 1), ("create_offer", "completed", 1), ("publish_offer", "completed", 2)]
+            ("upload_photos", "completed", 1),
+            ("create_offer", "completed", 1),
+            ("publish_offer", "completed", 2),
+        ]
 
 
-async def test_batch_counters_and_status(db: Database, handlers: Handlers, make_products: Products) -> None:
+async def test_batch_counters_and_status(
+    db: Database, handlers: Handlers, make_products: Products
+) -> None:
     products = make_products(4)
     service = MarketplaceJobService(db)
     batch, jobs = service.create_batch("etsy", "update", products)
@@ -234,8 +267,9 @@ def test_pause_resume_retry_expire(db: Database) -> None:
     assert service.expire_job(job.id).status == "expired"
     retried = service.retry_job(job.id)
     assert retried.status == "pending" and retried.retry_count == 0
-    overdue = service.create_job(marketplace="vinted", action_code="sync",
-                                 expires_at=utcnow() - timedelta(seconds=1))
+    overdue = service.create_job(
+        marketplace="vinted", action_code="sync", expires_at=utcnow() - timedelta(seconds=1)
+    )
     assert service.expire_overdue() == 1
     assert service.get_job(overdue.id).status == "expired"
     with pytest.raises(LookupError, match="Job 999 does not exist"):
@@ -248,7 +282,9 @@ async def test_product_jobs_run_one_at_a_time_in_order(
     (product,) = make_products(1)
     service = MarketplaceJobService(db)
     publish = service.create_job(marketplace="ebay", action_code="publish", product_id=product)
-    update = service.create_job(marketplace="ebay", action_code="update", product_id=product, priority=1)
+    update = service.create_job(
+        marketplace="ebay", action_code="update", product_id=product, priority=1
+    )
     proc = processor(db, handlers)
     claimed = await proc.claim({"ebay": 5})
     assert [c.lease.job_id for c in claimed] == [publish.id]  # the update waits for the publish

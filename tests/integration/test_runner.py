@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from app.db import Database
 from app.marketplace import MarketplaceJobProcessor, MarketplaceJobService
@@ -27,7 +28,7 @@ async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None
 class Recorder(BaseJobHandler):
     """Records start times and how many run at once."""
 
-    starts: list[tuple[float, int]] = []
+    starts: ClassVar[list[tuple[float, int]]] = []
     active = 0
     peak = 0
 
@@ -59,13 +60,17 @@ async def test_wakes_at_once_when_a_job_is_created(db: Database, handlers: Handl
     await task
 
 
-async def test_concurrency_per_marketplace(db: Database, make_products: Callable[[int], list[int]]) -> None:
+async def test_concurrency_per_marketplace(
+    db: Database, make_products: Callable[[int], list[int]]
+) -> None:
     reset_recorder()
     products = make_products(6)
     service = MarketplaceJobService(db)
     service.create_batch("vinted", "update", products, input_data={"sleep": 0.2})
     registry: Handlers = {"update_vinted": Recorder}
-    runner = JobRunner(MarketplaceJobProcessor(db, handlers=registry), apply_rate_limits=False, poll_seconds=0.05)
+    runner = JobRunner(
+        MarketplaceJobProcessor(db, handlers=registry), apply_rate_limits=False, poll_seconds=0.05
+    )
     task = asyncio.create_task(runner.run())
     await wait_for(lambda: service.count_by_status()["completed"] == 6)
     runner.stop()
@@ -73,33 +78,43 @@ async def test_concurrency_per_marketplace(db: Database, make_products: Callable
     assert Recorder.peak == 1  # Vinted: one browser tab, one action at a time
 
 
-async def test_rate_limit_of_action_type_spaces_starts(db: Database, make_products: Callable[[int], list[int]]) -> None:
+async def test_rate_limit_of_action_type_spaces_starts(
+    db: Database, make_products: Callable[[int], list[int]]
+) -> None:
     reset_recorder()
     with db.session() as session, session.begin():
-        session.query(MarketplaceActionType).filter_by(marketplace="ebay", code="update").update({"rate_limit_ms": 300})
+        session.query(MarketplaceActionType).filter_by(marketplace="ebay", code="update").update(
+            {"rate_limit_ms": 300}
+        )
     products = make_products(4)
     service = MarketplaceJobService(db)
     service.create_batch("ebay", "update", products)
-    runner = JobRunner(MarketplaceJobProcessor(db, handlers={"update_ebay": Recorder}), poll_seconds=0.05)
+    runner = JobRunner(
+        MarketplaceJobProcessor(db, handlers={"update_ebay": Recorder}), poll_seconds=0.05
+    )
     task = asyncio.create_task(runner.run())
     await wait_for(lambda: service.count_by_status()["completed"] == 4)
     runner.stop()
     await task
     times = sorted(t for t, _ in Recorder.starts)
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert len(times) == 4 and all(g >= 0.28 for g in gaps), gaps
 
 
 async def test_graceful_stop_releases_running_jobs(db: Database, handlers: Handlers) -> None:
     service = MarketplaceJobService(db)
-    job = service.create_job(marketplace="etsy", action_code="sync_orders", input_data={"sleep": 30})
+    job = service.create_job(
+        marketplace="etsy", action_code="sync_orders", input_data={"sleep": 30}
+    )
     runner = JobRunner(MarketplaceJobProcessor(db, handlers=handlers), stop_timeout=0.3)
     task = asyncio.create_task(runner.run())
     await wait_for(lambda: service.get_job(job.id).status == "running")
     runner.stop()
     await asyncio.wait_for(task, timeout=5)
     released = service.get_job(job.id)
-    assert released.status == "pending" and released.lease_owner is None and released.retry_count == 0
+    assert (
+        released.status == "pending" and released.lease_owner is None and released.retry_count == 0
+    )
 
 
 async def test_housekeeping_reaps_a_dead_workers_job(db: Database, handlers: Handlers) -> None:

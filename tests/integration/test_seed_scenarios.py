@@ -32,20 +32,43 @@ EXPECTED_ACTIONS = {
 def test_seventeen_action_types(db: Database) -> None:
     with db.session() as session:
         rows = session.execute(
-            text("SELECT marketplace, code, name FROM marketplace_action_types ORDER BY marketplace, code")
+            text(
+                "SELECT marketplace, code, name FROM marketplace_action_types ORDER BY marketplace, code"
+            )
         ).all()
         assert len(rows) == 17
-        by_mp = {mp: sorted(code for m, code, _ in rows if m == mp) for mp in ("vinted", "ebay", "etsy")}
-        assert by_mp["vinted"] == sorted(["message", "orders", "publish", "update", "delete", "sync", "link_product"])
+        by_mp = {
+            mp: sorted(code for m, code, _ in rows if m == mp) for mp in ("vinted", "ebay", "etsy")
+        }
+        assert by_mp["vinted"] == sorted(
+            ["message", "orders", "publish", "update", "delete", "sync", "link_product"]
+        )
         for mp in ("ebay", "etsy"):
             assert by_mp[mp] == sorted(["publish", "update", "delete", "sync", "sync_orders"])
         vinted = {
-            (a.marketplace, a.code, a.name, a.priority, a.rate_limit_ms, a.max_retries, a.timeout_seconds)
+            (
+                a.marketplace,
+                a.code,
+                a.name,
+                a.priority,
+                a.rate_limit_ms,
+                a.max_retries,
+                a.timeout_seconds,
+            )
             for a in session.query(MarketplaceActionType).filter_by(marketplace="vinted")
         }
         assert vinted == EXPECTED_ACTIONS
-        sync = session.query(MarketplaceActionType).filter_by(marketplace="ebay", code="sync_orders").one()
-        assert (sync.priority, sync.rate_limit_ms, sync.max_retries, sync.timeout_seconds) == (2, 2000, 3, 300)
+        sync = (
+            session.query(MarketplaceActionType)
+            .filter_by(marketplace="ebay", code="sync_orders")
+            .one()
+        )
+        assert (sync.priority, sync.rate_limit_ms, sync.max_retries, sync.timeout_seconds) == (
+            2,
+            2000,
+            3,
+            300,
+        )
 
 
 @pytest.mark.parametrize("marketplace", ["vinted", "ebay", "etsy"])
@@ -57,15 +80,30 @@ async def test_create_and_process_per_marketplace(
     job = service.create_job(marketplace=marketplace, action_code="publish", product_id=product)
     assert job.marketplace == marketplace
     assert job.status == JobStatus.PENDING
-    processor = MarketplaceJobProcessor(db, user_id=1, shop_id=123, marketplace=marketplace, handlers=handlers)
+    processor = MarketplaceJobProcessor(
+        db, user_id=1, shop_id=123, marketplace=marketplace, handlers=handlers
+    )
     result = await processor.process_next_job()
     await processor.close()
     assert result is not None
     assert result["success"]
-    assert set(result) >= {"job_id", "marketplace", "action", "success", "status", "error",
-                           "will_retry", "retry_count", "duration_ms"}
+    assert set(result) >= {
+        "job_id",
+        "marketplace",
+        "action",
+        "success",
+        "status",
+        "error",
+        "will_retry",
+        "retry_count",
+        "duration_ms",
+    }
     assert (result["job_id"], result["marketplace"], result["action"], result["status"]) == (
-        job.id, marketplace, "publish", "completed")
+        job.id,
+        marketplace,
+        "publish",
+        "completed",
+    )
     assert service.get_job(job.id).status == JobStatus.COMPLETED
     assert await processor.process_next_job() is None
 
@@ -86,7 +124,9 @@ def test_unknown_product_and_marketplace_are_clear(db: Database) -> None:
         service.create_job(marketplace="etsy", action_code="publish")
 
 
-async def test_unknown_action_fails_the_job(db: Database, make_products: Callable[[int], list[int]]) -> None:
+async def test_unknown_action_fails_the_job(
+    db: Database, make_products: Callable[[int], list[int]]
+) -> None:
     (product,) = make_products(1)
     service = MarketplaceJobService(db)
     job = service.create_job(marketplace="ebay", action_code="publish", product_id=product)
@@ -108,7 +148,9 @@ async def test_marketplace_filter_and_priority(
     service = MarketplaceJobService(db)
     ebay = service.create_job(marketplace="ebay", action_code="publish", product_id=p1)
     vinted_low = service.create_job(marketplace="vinted", action_code="delete", product_id=p2)
-    vinted_urgent = service.create_job(marketplace="vinted", action_code="message", input_data={"thread": 7})
+    vinted_urgent = service.create_job(
+        marketplace="vinted", action_code="message", input_data={"thread": 7}
+    )
     etsy = service.create_job(marketplace="etsy", action_code="publish", product_id=p3, priority=1)
 
     only_vinted = MarketplaceJobProcessor(db, marketplace="vinted", handlers=handlers)
@@ -167,17 +209,26 @@ async def test_stats_filtered_by_marketplace(
     for product in products[:3]:
         service.create_job(marketplace="ebay", action_code="publish", product_id=product)
     service.create_job(marketplace="etsy", action_code="publish", product_id=products[3])
-    service.create_job(marketplace="etsy", action_code="delete", product_id=products[4],
-                       input_data={"fail": "permanent"})
+    service.create_job(
+        marketplace="etsy",
+        action_code="delete",
+        product_id=products[4],
+        input_data={"fail": "permanent"},
+    )
     processor = MarketplaceJobProcessor(db, handlers=handlers)
     while await processor.process_next_job() is not None:
         pass
     await processor.close()
 
     ebay = service.get_stats(marketplace="ebay")
-    assert [(s.marketplace, s.total_jobs, s.success_count, s.failure_count) for s in ebay] == [("ebay", 3, 3, 0)]
+    assert [(s.marketplace, s.total_jobs, s.success_count, s.failure_count) for s in ebay] == [
+        ("ebay", 3, 3, 0)
+    ]
     etsy = service.get_stats(days=1, marketplace=MarketplaceEnum.ETSY)
-    assert sorted((s.total_jobs, s.success_count, s.failure_count) for s in etsy) == [(1, 0, 1), (1, 1, 0)]
+    assert sorted((s.total_jobs, s.success_count, s.failure_count) for s in etsy) == [
+        (1, 0, 1),
+        (1, 1, 0),
+    ]
     assert all(isinstance(s, MarketplaceJobStats) for s in service.get_stats())
     assert sum(s.total_jobs for s in service.get_stats()) == 5
     assert service.get_stats(marketplace="vinted") == []

@@ -19,7 +19,9 @@ class MarketplaceActionType(Base):
 
     __tablename__ = "marketplace_action_types"
     __table_args__ = (
-        UniqueConstraint("marketplace", "code", name="uq_marketplace_action_types_marketplace_code"),
+        UniqueConstraint(
+            "marketplace", "code", name="uq_marketplace_action_types_marketplace_code"
+        ),
         {"schema": PUBLIC},
     )
 

@@ -37,7 +37,9 @@ class JobStatus(StrEnum):
 
 ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING, JobStatus.PAUSED)
 TERMINAL_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.EXPIRED)
-_STATUS_CHECK = "status IN ('pending', 'running', 'paused', 'completed', 'failed', 'cancelled', 'expired')"
+_STATUS_CHECK = (
+    "status IN ('pending', 'running', 'paused', 'completed', 'failed', 'cancelled', 'expired')"
+)
 _ACTIVE_WHERE = text("status IN ('pending', 'running', 'paused')")
 
 
