@@ -17,10 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 from alembic import context
-from sqlalchemy import Connection
+from sqlalchemy import Connection, MetaData, Table
+from sqlalchemy.schema import BLANK_SCHEMA, ForeignKeyConstraint, SchemaConst
 
 import app.models  # noqa: F401  (registers every table on Base.metadata)
-from app.db import Base, Database, MigrationError, resolve_database_url
+from app.db import PUBLIC, TENANT, Base, Database, MigrationError, resolve_database_url
 from app.db.engine import create_database_engine
 from app.db.migration_schemas import ATTRIBUTE, MigrationSchemas
 
@@ -37,6 +38,34 @@ def _database(attributes: dict[str, Any]) -> tuple[Database, bool]:
             f"config.attributes['database'] must be an app.db.Database, not {type(database)!r}"
         )
     return database, False
+
+
+def target_metadata(schemas: MigrationSchemas) -> MetaData:
+    """``Base.metadata`` with its schema placeholders replaced by the pass's real schemas.
+
+    Autogenerate (``alembic check``, ``alembic revision --autogenerate``) matches tables by
+    ``(schema, name)`` and does not apply ``schema_translate_map``; compared as they are,
+    the models' ``tenant.products`` would never match the file's ``products``. The copy
+    keeps the naming convention, so the revisions' constraint names stay the same.
+    """
+    mapping: dict[str | None, str | None] = {PUBLIC: schemas.public, TENANT: schemas.tenant}
+
+    def referred_schema(
+        table: Table, to_schema: str | None, constraint: ForeignKeyConstraint, referred: str | None
+    ) -> str | SchemaConst:
+        real = mapping.get(referred, referred)
+        # None would mean "keep the referred schema" here; BLANK_SCHEMA means "none".
+        return BLANK_SCHEMA if real is None else real
+
+    target = MetaData(naming_convention=Base.metadata.naming_convention)
+    for table in Base.metadata.sorted_tables:
+        table.to_metadata(
+            target,
+            schema=mapping.get(table.schema, table.schema),  # type: ignore[arg-type]
+            # SQLAlchemy documents BLANK_SCHEMA here, its annotation leaves it out
+            referred_schema_fn=referred_schema,  # type: ignore[arg-type]
+        )
+    return target
 
 
 def check_foreign_keys(connection: Connection) -> None:
@@ -72,13 +101,20 @@ def run_migrations_online() -> None:
     engine = create_database_engine(database.url, foreign_keys=False)
     try:
         # SQLite: every schema placeholder is the file's main schema, one pass does all.
-        config.attributes[ATTRIBUTE] = MigrationSchemas()
+        schemas = MigrationSchemas()
+        config.attributes[ATTRIBUTE] = schemas
         with engine.connect() as connection:
             context.configure(
                 connection=connection,
-                target_metadata=Base.metadata,
+                target_metadata=target_metadata(schemas),
                 render_as_batch=True,
+                # SQLite DDL is transactional once BEGIN is issued explicitly (the engine
+                # does, as BEGIN IMMEDIATE); Alembic assumes otherwise and would commit
+                # after every revision, leaving a half-done chain behind a failure.
+                transactional_ddl=True,
                 transaction_per_migration=False,
+                compare_type=True,
+                compare_server_default=True,
             )
             with context.begin_transaction():
                 context.run_migrations()

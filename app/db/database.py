@@ -98,7 +98,12 @@ class Database:
         from alembic import command
 
         log.info("downgrading %s to %s", self.url.render_as_string(hide_password=True), revision)
-        command.downgrade(self.alembic_config(), revision)
+        try:
+            command.downgrade(self.alembic_config(), revision)
+        except MigrationError:
+            raise
+        except Exception as exc:
+            raise MigrationError(f"Database downgrade to {revision} failed: {exc}") from exc
 
     def current_revision(self) -> str | None:
         """The revision the database stands at, or None before the first migration."""

@@ -71,8 +71,14 @@ def upgrade() -> None:
                     "timeout_seconds": timeout_seconds,
                     "created_at": now,
                 }
-                for number, (code, name, priority, rate_limit_ms, max_retries, timeout_seconds)
-                in enumerate(VINTED_ACTION_TYPES, start=1)
+                for number, (
+                    code,
+                    name,
+                    priority,
+                    rate_limit_ms,
+                    max_retries,
+                    timeout_seconds,
+                ) in enumerate(VINTED_ACTION_TYPES, start=1)
             ],
         )
 

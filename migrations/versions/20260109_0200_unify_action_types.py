@@ -98,11 +98,15 @@ def downgrade() -> None:
     schemas = migration_schemas.current()
     if schemas.runs_public:
         unified = _unified_table(schemas.public)
-        others = op.get_bind().execute(
-            sa.select(unified.c.marketplace, unified.c.code)
-            .where(unified.c.marketplace != "vinted")
-            .order_by(unified.c.marketplace, unified.c.code)
-        ).all()
+        others = (
+            op.get_bind()
+            .execute(
+                sa.select(unified.c.marketplace, unified.c.code)
+                .where(unified.c.marketplace != "vinted")
+                .order_by(unified.c.marketplace, unified.c.code)
+            )
+            .all()
+        )
         if others:
             listed = ", ".join(f"{marketplace}/{code}" for marketplace, code in others)
             raise MigrationError(

@@ -52,13 +52,12 @@ def upgrade() -> None:
                     "name": name,
                     "description": None,
                     "priority": priority,
-                    "rate_limit_ms": rate_limit_ms,
-                    "max_retries": max_retries,
-                    "timeout_seconds": timeout_seconds,
+                    "rate_limit_ms": rate_limit,
+                    "max_retries": retries,
+                    "timeout_seconds": timeout,
                     "created_at": now,
                 }
-                for code, name, priority, rate_limit_ms, max_retries, timeout_seconds
-                in ACTION_TYPES
+                for code, name, priority, rate_limit, retries, timeout in ACTION_TYPES
             ],
         )
 

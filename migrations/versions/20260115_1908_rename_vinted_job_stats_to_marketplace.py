@@ -69,12 +69,16 @@ def downgrade() -> None:
     if not schemas.runs_tenant:
         return
     stats = sa.table(NEW, sa.column("marketplace", sa.String(20)), schema=schemas.tenant)
-    others = op.get_bind().execute(
-        sa.select(stats.c.marketplace, sa.func.count())
-        .where(stats.c.marketplace != "vinted")
-        .group_by(stats.c.marketplace)
-        .order_by(stats.c.marketplace)
-    ).all()
+    others = (
+        op.get_bind()
+        .execute(
+            sa.select(stats.c.marketplace, sa.func.count())
+            .where(stats.c.marketplace != "vinted")
+            .group_by(stats.c.marketplace)
+            .order_by(stats.c.marketplace)
+        )
+        .all()
+    )
     if others:
         listed = ", ".join(f"{count} of {marketplace}" for marketplace, count in others)
         raise MigrationError(
@@ -96,9 +100,7 @@ def downgrade() -> None:
     op.rename_table(NEW, OLD, schema=schemas.tenant)
 
 
-def _rename_keys(
-    batch_op: BatchOperations, old: str, new: str, public_schema: str | None
-) -> None:
+def _rename_keys(batch_op: BatchOperations, old: str, new: str, public_schema: str | None) -> None:
     """Rename the primary key and the action type foreign key after the table's name."""
     batch_op.drop_constraint(op.f(f"pk_{old}"), type_="primary")
     batch_op.create_primary_key(op.f(f"pk_{new}"), ["id"])

@@ -27,6 +27,7 @@ that shape has no place for, such as batches, task steps, SKUs and photos, are d
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -68,20 +69,20 @@ JOB_INDEXES: dict[str, list[str]] = {
 IDEMPOTENCY_INDEX = "uq_marketplace_jobs_active_idempotency_key"
 
 # The server defaults of the legacy tables; the models set these values in Python.
-JOB_SERVER_DEFAULTS: dict[str, tuple[sa.types.TypeEngine[object], str]] = {
+JOB_SERVER_DEFAULTS: dict[str, tuple[sa.types.TypeEngine[Any], str]] = {
     "status": (sa.String(20), "'pending'"),
     "priority": (sa.Integer(), "3"),
     "retry_count": (sa.Integer(), "0"),
     "max_retries": (sa.Integer(), "3"),
 }
-STATS_SERVER_DEFAULTS: dict[str, tuple[sa.types.TypeEngine[object], str]] = {
+STATS_SERVER_DEFAULTS: dict[str, tuple[sa.types.TypeEngine[Any], str]] = {
     "total_jobs": (sa.Integer(), "0"),
     "success_count": (sa.Integer(), "0"),
     "failure_count": (sa.Integer(), "0"),
 }
 
 
-def _new_job_columns() -> list[sa.Column[object]]:
+def _new_job_columns() -> list[sa.Column[Any]]:
     """The columns ``marketplace_jobs`` adds to ``vinted_jobs``, nullable until filled."""
     return [
         sa.Column("marketplace", sa.String(20), nullable=True),
@@ -168,9 +169,7 @@ def _upgrade_products(tenant: str | None) -> None:
         batch_op.alter_column("photos", existing_type=sa.JSON(), nullable=False)
         batch_op.create_unique_constraint(op.f("uq_products_sku"), ["sku"])
         batch_op.create_check_constraint(op.f("ck_products_price_not_negative"), "price >= 0")
-        batch_op.create_check_constraint(
-            op.f("ck_products_quantity_not_negative"), "quantity >= 0"
-        )
+        batch_op.create_check_constraint(op.f("ck_products_quantity_not_negative"), "quantity >= 0")
 
 
 def _create_batches(tenant: str | None, public: str | None) -> None:
@@ -247,9 +246,7 @@ def _upgrade_jobs(tenant: str | None, public: str | None) -> None:
                 server_default=None,
             )
         batch_op.create_check_constraint(op.f("ck_marketplace_jobs_status"), JOB_STATUS_CHECK)
-        batch_op.create_check_constraint(
-            op.f("ck_marketplace_jobs_marketplace"), MARKETPLACE_CHECK
-        )
+        batch_op.create_check_constraint(op.f("ck_marketplace_jobs_marketplace"), MARKETPLACE_CHECK)
         batch_op.create_check_constraint(op.f("ck_marketplace_jobs_priority"), PRIORITY_CHECK)
         batch_op.drop_constraint(op.f("pk_vinted_jobs"), type_="primary")
         batch_op.create_primary_key(op.f("pk_marketplace_jobs"), ["id"])
