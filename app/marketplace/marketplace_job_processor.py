@@ -60,7 +60,8 @@ class ClaimedJob:
     def to_model(self) -> MarketplaceJob:
         """A detached ``MarketplaceJob`` for the handler (no session, read-only use)."""
         r = self.row
-        return MarketplaceJob(
+        job: MarketplaceJob = _JOB_MANAGER.new_instance()
+        job.__dict__.update(
             id=r.id,
             marketplace=r.marketplace,
             action_type_id=r.action_type_id,
@@ -76,6 +77,10 @@ class ClaimedJob:
             started_at=r.started_at,
             created_at=r.created_at,
         )
+        return job
+
+
+_JOB_MANAGER = MarketplaceJob.__mapper__.class_manager
 
 
 class MarketplaceJobProcessor:

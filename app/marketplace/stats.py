@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Float, Insert, cast
+from sqlalchemy import Connection, Float, Insert, bindparam, cast
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.marketplace.tables import stats as stats_table
@@ -70,33 +70,59 @@ def dialect_insert(conn: Connection, table: Any) -> Insert:
     return sqlite.insert(table)
 
 
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert_statement(conn: Connection) -> Any:
+    """The stats upsert for the connection's backend, built once with bind parameters."""
+    cached = _UPSERTS.get(conn.dialect.name)
+    if cached is not None:
+        return cached
+    t = stats_table.c
+    stmt: Any = dialect_insert(conn, stats_table).values(
+        action_type_id=bindparam("s_action", type_=t.action_type_id.type),
+        marketplace=bindparam("s_marketplace", type_=t.marketplace.type),
+        date=bindparam("s_date", type_=t.date.type),
+        total_jobs=bindparam("s_total", type_=t.total_jobs.type),
+        success_count=bindparam("s_success", type_=t.success_count.type),
+        failure_count=bindparam("s_failure", type_=t.failure_count.type),
+        total_duration_ms=bindparam("s_duration", type_=t.total_duration_ms.type),
+        avg_duration_ms=bindparam("s_avg", type_=t.avg_duration_ms.type),
+        created_at=bindparam("s_now", type_=t.created_at.type),
+        updated_at=bindparam("s_now", type_=t.updated_at.type),
+    )
+    new = stmt.excluded
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[t.action_type_id, t.marketplace, t.date],
+        set_={
+            "total_jobs": t.total_jobs + new.total_jobs,
+            "success_count": t.success_count + new.success_count,
+            "failure_count": t.failure_count + new.failure_count,
+            "total_duration_ms": t.total_duration_ms + new.total_duration_ms,
+            "avg_duration_ms": cast(t.total_duration_ms + new.total_duration_ms, Float)
+            / (t.total_jobs + new.total_jobs),
+            "updated_at": new.updated_at,
+        },
+    )
+    _UPSERTS[conn.dialect.name] = stmt
+    return stmt
+
+
 def upsert(conn: Connection, batch: StatsBatch, now: datetime) -> None:
     """Add every delta of ``batch`` to its stats row in one statement per row."""
-    t = stats_table.c
+    stmt = _upsert_statement(conn)
     for (action_type_id, marketplace, day), delta in sorted(batch.deltas.items()):
-        stmt: Any = dialect_insert(conn, stats_table).values(
-            action_type_id=action_type_id,
-            marketplace=marketplace,
-            date=day,
-            total_jobs=delta.total,
-            success_count=delta.success,
-            failure_count=delta.failure,
-            total_duration_ms=delta.duration_ms,
-            avg_duration_ms=delta.duration_ms / delta.total,
-            created_at=now,
-            updated_at=now,
-        )
-        new = stmt.excluded
-        stmt = stmt.on_conflict_do_update(
-            index_elements=[t.action_type_id, t.marketplace, t.date],
-            set_={
-                "total_jobs": t.total_jobs + new.total_jobs,
-                "success_count": t.success_count + new.success_count,
-                "failure_count": t.failure_count + new.failure_count,
-                "total_duration_ms": t.total_duration_ms + new.total_duration_ms,
-                "avg_duration_ms": cast(t.total_duration_ms + new.total_duration_ms, Float)
-                / (t.total_jobs + new.total_jobs),
-                "updated_at": new.updated_at,
+        conn.execute(
+            stmt,
+            {
+                "s_action": action_type_id,
+                "s_marketplace": marketplace,
+                "s_date": day,
+                "s_total": delta.total,
+                "s_success": delta.success,
+                "s_failure": delta.failure,
+                "s_duration": delta.duration_ms,
+                "s_avg": delta.duration_ms / delta.total,
+                "s_now": now,
             },
         )
-        conn.execute(stmt)

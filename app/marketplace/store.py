@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, exists, func, or_, select, update
+from sqlalchemy import Connection, Integer, and_, bindparam, case, exists, func, or_, select, update
 
 from app.marketplace.stats import StatsBatch, upsert
 from app.marketplace.tables import batches, jobs
@@ -91,25 +91,16 @@ CLAIM_COLUMNS = (
 )
 
 
-def claim(
-    conn: Connection,
-    *,
-    owner: str,
-    now: datetime,
-    lease_seconds: float,
-    limit: int = 1,
-    marketplace: str | None = None,
-    exclude_action_type_ids: Iterable[int] = (),
-) -> Sequence[Any]:
-    """Atomically take up to ``limit`` of the best pending jobs and lease them to ``owner``.
+_CLAIM_STATEMENTS: dict[tuple[str | None, bool], Any] = {}
 
-    Best means priority 1 first, then oldest first, among jobs whose ``run_at`` has come
-    and that have not expired. A product's jobs on one marketplace run one at a time and
-    in the order they were created (publish before update), whatever their priorities:
-    only the oldest pending one is eligible, and none while another runs.
-    """
-    if limit < 1:
-        return []
+
+def _claim_statement(marketplace: str | None, has_excluded: bool) -> Any:
+    """The claim UPDATE for one marketplace filter, built once with bind parameters."""
+    key = (marketplace, has_excluded)
+    stmt = _CLAIM_STATEMENTS.get(key)
+    if stmt is not None:
+        return stmt
+    now = bindparam("c_now", type_=jobs.c.run_at.type)
     cand = jobs.alias("cand")
     other = jobs.alias("other")
     same_product = and_(
@@ -125,31 +116,68 @@ def claim(
     )
     if marketplace is not None:
         pick = pick.where(cand.c.marketplace == marketplace)
-    excluded = list(exclude_action_type_ids)
-    if excluded:
-        pick = pick.where(cand.c.action_type_id.not_in(excluded))
-    pick = pick.order_by(cand.c.priority, cand.c.id).limit(limit).with_for_update(skip_locked=True)
+    if has_excluded:
+        pick = pick.where(cand.c.action_type_id.not_in(bindparam("c_excluded", expanding=True)))
+    pick = (
+        pick.order_by(cand.c.priority, cand.c.id)
+        .limit(bindparam("c_limit", type_=Integer))
+        .with_for_update(skip_locked=True)
+    )
     stmt = (
         update(jobs)
         .where(jobs.c.id.in_(pick), jobs.c.status == PENDING)
         .values(
             status=RUNNING,
-            lease_owner=owner,
-            lease_until=now + timedelta(seconds=lease_seconds),
+            lease_owner=bindparam("c_owner", type_=jobs.c.lease_owner.type),
+            lease_until=bindparam("c_until", type_=jobs.c.lease_until.type),
             attempts=jobs.c.attempts + 1,
             started_at=func.coalesce(jobs.c.started_at, now),
             updated_at=now,
         )
         .returning(*CLAIM_COLUMNS)
     )
-    rows = conn.execute(stmt).all()
+    _CLAIM_STATEMENTS[key] = stmt
+    return stmt
+
+
+_START_BATCHES = (
+    update(batches)
+    .where(batches.c.id.in_(bindparam("b_ids", expanding=True)), batches.c.status == "pending")
+    .values(status="running")
+)
+
+
+def claim(
+    conn: Connection,
+    *,
+    owner: str,
+    now: datetime,
+    lease_seconds: float,
+    limit: int = 1,
+    marketplace: str | None = None,
+    exclude_action_type_ids: Iterable[int] = (),
+) -> Sequence[Any]:
+    """Atomically take up to ``limit`` of the best pending jobs and lease them to ``owner``.
+
+    Best means priority 1 first, then oldest first, among jobs whose ``run_at`` has come
+    and that have not expired. A product's jobs on one marketplace run one at a time and
+    in order: only the oldest pending one is eligible, and none while another runs.
+    """
+    if limit < 1:
+        return []
+    excluded = list(exclude_action_type_ids)
+    params: dict[str, Any] = {
+        "c_now": now,
+        "c_limit": limit,
+        "c_owner": owner,
+        "c_until": now + timedelta(seconds=lease_seconds),
+    }
+    if excluded:
+        params["c_excluded"] = excluded
+    rows = conn.execute(_claim_statement(marketplace, bool(excluded)), params).all()
     batch_ids = {row.batch_id for row in rows if row.batch_id is not None}
     if batch_ids:
-        conn.execute(
-            update(batches)
-            .where(batches.c.id.in_(batch_ids), batches.c.status == "pending")
-            .values(status="running")
-        )
+        conn.execute(_START_BATCHES, {"b_ids": sorted(batch_ids)})
     return sorted(rows, key=lambda r: (r.priority, r.id))
 
 
@@ -218,7 +246,51 @@ def apply_outcomes(
     """
     counters = Counters()
     done: list[Transition] = []
+
+    def record(
+        outcome: Outcome, status: JobStatus, job_id: int, marketplace: str, batch_id: int | None
+    ) -> None:
+        if status in (JobStatus.COMPLETED, JobStatus.FAILED):
+            counters.stats.add(
+                outcome.action_type_id,
+                marketplace,
+                now.date(),
+                status is JobStatus.COMPLETED,
+                outcome.duration_ms,
+            )
+        if status in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED):
+            counters.count(status.value, batch_id)
+        done.append(Transition(job_id, marketplace, status.value, batch_id))
+
+    slow: list[Outcome] = []
+    groups: dict[tuple[JobStatus, bool, bool, bool], list[Outcome]] = defaultdict(list)
     for outcome in outcomes:
+        if outcome.status is JobStatus.CANCELLED or not conn.dialect.supports_sane_multi_rowcount:
+            slow.append(outcome)
+        else:
+            groups[_shape(outcome, cancelled=False)].append(outcome)
+    for shape, group in groups.items():
+        if len(group) == 1:
+            slow.extend(group)
+            continue
+        # Optimistic: every lease still holds and nobody asked to cancel (the usual case);
+        # one executemany writes them all, else the savepoint is undone and each is retried.
+        savepoint = conn.begin_nested()
+        written = conn.execute(
+            _outcome_statement(*shape, returning=False),
+            [_outcome_params(o, now, cancelled=False) for o in group],
+        ).rowcount
+        if written != len(group):
+            savepoint.rollback()
+            slow.extend(group)
+            continue
+        savepoint.commit()
+        rows = conn.execute(_JOB_ROUTING, {"r_ids": [o.lease.job_id for o in group]}).all()
+        routing = {row.id: row for row in rows}
+        for outcome in group:
+            row = routing[outcome.lease.job_id]
+            record(outcome, outcome.status, row.id, row.marketplace, row.batch_id)
+    for outcome in sorted(slow, key=lambda o: o.lease.job_id):
         row = _write_outcome(conn, outcome, now, cancelled=outcome.status is JobStatus.CANCELLED)
         status = outcome.status
         if row is None and status is not JobStatus.CANCELLED:
@@ -226,61 +298,109 @@ def apply_outcomes(
             status = JobStatus.CANCELLED
         if row is None:
             continue
-        if status in (JobStatus.COMPLETED, JobStatus.FAILED):
-            counters.stats.add(
-                outcome.action_type_id,
-                row.marketplace,
-                now.date(),
-                status is JobStatus.COMPLETED,
-                outcome.duration_ms,
-            )
-        if status in (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED):
-            counters.count(status.value, row.batch_id)
-        done.append(Transition(row.id, row.marketplace, status.value, row.batch_id))
+        record(outcome, status, row.id, row.marketplace, row.batch_id)
     counters.flush(conn, now)
     return done
 
 
-def _write_outcome(conn: Connection, outcome: Outcome, now: datetime, *, cancelled: bool) -> Any:
+_JOB_ROUTING = select(jobs.c.id, jobs.c.marketplace, jobs.c.batch_id).where(
+    jobs.c.id.in_(bindparam("r_ids", expanding=True))
+)
+
+
+def _shape(outcome: Outcome, *, cancelled: bool) -> tuple[JobStatus, bool, bool, bool]:
+    pending = outcome.status is JobStatus.PENDING
+    return (
+        outcome.status,
+        cancelled,
+        outcome.result_data is not None,
+        pending and outcome.consumed_retry,
+    )
+
+
+def _outcome_params(outcome: Outcome, now: datetime, *, cancelled: bool) -> dict[str, Any]:
     lease = outcome.lease
-    values: dict[str, Any] = {
-        "duration_ms": outcome.duration_ms,
-        "lease_owner": None,
-        "lease_until": None,
-        "updated_at": now,
+    error: str | None
+    if cancelled:
+        message = outcome.error_message if outcome.status is JobStatus.CANCELLED else None
+        error = message or "Cancelled while running"
+    else:
+        error = outcome.error_message
+    params: dict[str, Any] = {
+        "o_id": lease.job_id,
+        "o_owner": lease.owner,
+        "o_attempts": lease.attempts,
+        "o_duration": outcome.duration_ms,
+        "o_now": now,
+        "o_error": error,
     }
     if outcome.result_data is not None:
-        values["result_data"] = outcome.result_data
+        params["o_result"] = outcome.result_data
+    if outcome.status is JobStatus.PENDING and not cancelled:
+        params["o_run_at"] = outcome.run_at or now
+    return params
+
+
+_OUTCOME_STATEMENTS: dict[tuple[Any, ...], Any] = {}
+
+
+def _outcome_statement(
+    status: JobStatus,
+    cancelled: bool,
+    has_result: bool,
+    consumed_retry: bool,
+    returning: bool = True,
+) -> Any:
+    """The guarded outcome UPDATE of one shape, built once with bind parameters."""
+    key = (status, cancelled, has_result, consumed_retry, returning)
+    stmt = _OUTCOME_STATEMENTS.get(key)
+    if stmt is not None:
+        return stmt
+    c = jobs.c
+    values: dict[str, Any] = {
+        "duration_ms": bindparam("o_duration", type_=c.duration_ms.type),
+        "lease_owner": None,
+        "lease_until": None,
+        "updated_at": bindparam("o_now", type_=c.updated_at.type),
+    }
+    if has_result:
+        values["result_data"] = bindparam("o_result", type_=c.result_data.type)
     guard = [
-        jobs.c.id == lease.job_id,
-        jobs.c.status == RUNNING,
-        jobs.c.lease_owner == lease.owner,
-        jobs.c.attempts == lease.attempts,
+        c.id == bindparam("o_id", type_=c.id.type),
+        c.status == RUNNING,
+        c.lease_owner == bindparam("o_owner", type_=c.lease_owner.type),
+        c.attempts == bindparam("o_attempts", type_=c.attempts.type),
     ]
     if cancelled:
-        if outcome.status is not JobStatus.CANCELLED:
-            guard.append(jobs.c.cancel_requested.is_(True))
-        message = outcome.error_message if outcome.status is JobStatus.CANCELLED else None
+        if status is not JobStatus.CANCELLED:
+            guard.append(c.cancel_requested.is_(True))
         values |= {
             "status": JobStatus.CANCELLED.value,
-            "completed_at": now,
-            "error_message": message or "Cancelled while running",
+            "completed_at": bindparam("o_now", type_=c.completed_at.type),
+            "error_message": bindparam("o_error", type_=c.error_message.type),
         }
     else:
-        guard.append(jobs.c.cancel_requested.is_(False))
-        values |= {"status": outcome.status.value, "error_message": outcome.error_message}
-        if outcome.status is JobStatus.PENDING:
-            values["run_at"] = outcome.run_at or now
-            if outcome.consumed_retry:
-                values["retry_count"] = jobs.c.retry_count + 1
-        elif outcome.status is not JobStatus.PAUSED:
-            values["completed_at"] = now
-    return conn.execute(
-        update(jobs)
-        .where(*guard)
-        .values(**values)
-        .returning(jobs.c.id, jobs.c.marketplace, jobs.c.batch_id)
-    ).first()
+        guard.append(c.cancel_requested.is_(False))
+        values |= {
+            "status": status.value,
+            "error_message": bindparam("o_error", type_=c.error_message.type),
+        }
+        if status is JobStatus.PENDING:
+            values["run_at"] = bindparam("o_run_at", type_=c.run_at.type)
+            if consumed_retry:
+                values["retry_count"] = c.retry_count + 1
+        elif status is not JobStatus.PAUSED:
+            values["completed_at"] = bindparam("o_now", type_=c.completed_at.type)
+    stmt = update(jobs).where(*guard).values(**values)
+    if returning:
+        stmt = stmt.returning(c.id, c.marketplace, c.batch_id)
+    _OUTCOME_STATEMENTS[key] = stmt
+    return stmt
+
+
+def _write_outcome(conn: Connection, outcome: Outcome, now: datetime, *, cancelled: bool) -> Any:
+    stmt = _outcome_statement(*_shape(outcome, cancelled=cancelled))
+    return conn.execute(stmt, _outcome_params(outcome, now, cancelled=cancelled)).first()
 
 
 def release(conn: Connection, leases: Sequence[Lease], now: datetime) -> list[int]:
