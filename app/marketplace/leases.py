@@ -18,24 +18,32 @@ from datetime import datetime
 from typing import Any
 
 from app.db import Database
+from app.events import JobChanged, StatsChanged
 from app.marketplace import store
+from app.models.user.marketplace_job import JobStatus
 
 log = logging.getLogger("marketdesk.runner")
 
 
 @dataclass
 class HeldJob:
-    """A job this worker holds; ``stop`` is set when it must stop (cancel or lease lost)."""
+    """A job this worker holds; ``stop`` is set when it must stop (cancel or lease lost).
+
+    ``on_stop`` is called too, so the processor waiting on the handler reacts at once.
+    """
 
     lease: store.Lease
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     reason: str | None = None
+    on_stop: Callable[[], None] | None = None
 
     def request_stop(self, reason: str) -> None:
         """Ask the job to stop, remembering why (the first reason wins)."""
         if self.reason is None:
             self.reason = reason
         self.stop.set()
+        if self.on_stop is not None:
+            self.on_stop()
 
 
 CANCELLED = "cancel requested"
@@ -134,7 +142,7 @@ class OutcomeWriter:
         self._queue.append((outcome, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="marketdesk-outcome-writer")
-        return await asyncio.shield(future)
+        return await future
 
     async def _flush(self) -> None:
         while self._queue:
@@ -147,10 +155,22 @@ class OutcomeWriter:
                     if not future.done():
                         future.set_exception(exc)
                 continue
+            self._publish(transitions)
             by_id = {t.job_id: t for t in transitions}
             for outcome, future in batch:
                 if not future.done():
                     future.set_result(by_id.get(outcome.lease.job_id))
+
+    def _publish(self, transitions: list[store.Transition]) -> None:
+        """Tell subscribers what this flush changed: each job, then each stats row set."""
+        events = self.db.events
+        counted: set[str] = set()
+        for t in transitions:
+            events.publish(JobChanged(t.job_id, t.marketplace, t.status, self.user_id))
+            if t.status in (JobStatus.COMPLETED, JobStatus.FAILED):
+                counted.add(t.marketplace)
+        for marketplace in sorted(counted):
+            events.publish(StatsChanged(marketplace, self.user_id))
 
     def _apply(self, outcomes: list[store.Outcome]) -> list[store.Transition]:
         with self.db.bind(self.user_id).begin() as conn:

@@ -25,7 +25,7 @@ import httpx
 from app.db import Database, utcnow
 from app.ebay.jobs import EBAY_HANDLERS
 from app.etsy.jobs import ETSY_HANDLERS
-from app.events import JobChanged, StatsChanged
+from app.events import JobChanged
 from app.marketplace import store
 from app.marketplace.action_types import ActionInfo, check_marketplace, load_action_types
 from app.marketplace.base_handler import BaseJobHandler, HandlerContext, PluginTransport
@@ -194,14 +194,6 @@ class MarketplaceJobProcessor:
             transition = await self.writer.write(outcome)
         finally:
             self.keeper.drop(claimed.lease.job_id)
-        if transition is not None:
-            self.db.events.publish(
-                JobChanged(
-                    transition.job_id, transition.marketplace, transition.status, self.user_id
-                )
-            )
-            if transition.status in (JobStatus.COMPLETED, JobStatus.FAILED):
-                self.db.events.publish(StatsChanged(transition.marketplace, self.user_id))
         status = transition.status if transition is not None else LEASE_LOST.replace(" ", "_")
         error = (
             outcome.error_message
@@ -252,22 +244,31 @@ class MarketplaceJobProcessor:
         except Exception as exc:
             log.exception("handler %s could not be built", action.handler_key)
             return None, classify(exc)
-        task = asyncio.create_task(
-            handler.execute(claimed.to_model()), name=f"job-{claimed.lease.job_id}"
-        )
-        stop_wait = asyncio.create_task(held.stop.wait())
+        if held.reason is not None:  # cancelled while it waited for its rate-limit slot
+            return None, Failure(Outcome.FAIL, held.reason)
+        loop = asyncio.get_running_loop()
+        # The handler runs as its own task so that one ignoring cancellation can be
+        # abandoned; a plain future is woken by the handler's end, a stop request or the
+        # action's timeout, whichever comes first.
+        task = loop.create_task(handler.execute(claimed.to_model()))
+        waiter: asyncio.Future[None] = loop.create_future()
+
+        def wake(_: object = None) -> None:
+            if not waiter.done():
+                waiter.set_result(None)
+
+        task.add_done_callback(wake)
+        held.on_stop = wake
+        timer = loop.call_later(action.timeout_seconds, wake)
         try:
-            done, _ = await asyncio.wait(
-                {task, stop_wait},
-                timeout=action.timeout_seconds,
-                return_when=asyncio.FIRST_COMPLETED,
-            )
+            await waiter
         except asyncio.CancelledError:
             task.cancel()  # the runner is shutting down: the handler goes with it
             raise
         finally:
-            stop_wait.cancel()
-        if task in done and held.reason is None:
+            timer.cancel()
+            held.on_stop = None
+        if task.done() and held.reason is None:
             error = task.exception()
             if error is not None:
                 return None, classify(error)
