@@ -268,7 +268,8 @@ class MarketplaceJobProcessor:
         finally:
             timer.cancel()
             held.on_stop = None
-        if task.done() and held.reason is None:
+        stop_reason = held.reason if held.stop.is_set() else None
+        if task.done() and stop_reason is None:
             error = task.exception()
             if error is not None:
                 return None, classify(error)
@@ -281,11 +282,10 @@ class MarketplaceJobProcessor:
                 message = str(result.get("error") or "The marketplace action did not succeed")
                 return result, Failure(Outcome.FAIL, message)
             return result, None
-        reason = held.reason or f"Timed out after {action.timeout_seconds} s"
         await self._stop(task, claimed.lease.job_id)
-        if held.reason is None:
-            return None, classify(TimeoutError(reason))
-        return None, Failure(Outcome.FAIL, reason)
+        if stop_reason is None:
+            return None, classify(TimeoutError(f"Timed out after {action.timeout_seconds} s"))
+        return None, Failure(Outcome.FAIL, stop_reason)
 
     async def _stop(self, task: asyncio.Task[Any], job_id: int) -> None:
         """Cancel a handler; give up on it after the grace period if it ignores that."""
