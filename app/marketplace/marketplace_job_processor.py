@@ -244,8 +244,8 @@ class MarketplaceJobProcessor:
         except Exception as exc:
             log.exception("handler %s could not be built", action.handler_key)
             return None, classify(exc)
-        if held.reason is not None:  # cancelled while it waited for its rate-limit slot
-            return None, Failure(Outcome.FAIL, held.reason)
+        if held.stop.is_set():  # cancelled while it waited for its rate-limit slot
+            return None, Failure(Outcome.FAIL, held.reason or CANCELLED)
         loop = asyncio.get_running_loop()
         # The handler runs as its own task so that one ignoring cancellation can be
         # abandoned; a plain future is woken by the handler's end, a stop request or the
