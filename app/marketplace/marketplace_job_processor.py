@@ -182,8 +182,14 @@ class MarketplaceJobProcessor:
         """Start renewing the lease of a claimed job (before it waits or runs)."""
         return self.keeper.held.get(claimed.lease.job_id) or self.keeper.hold(claimed.lease)
 
-    async def run_claimed(self, claimed: ClaimedJob) -> dict[str, Any]:
-        """Run a claimed job's handler and record the outcome; returns the result dict."""
+    async def run_claimed(
+        self, claimed: ClaimedJob, on_handler_done: Callable[[], None] | None = None
+    ) -> dict[str, Any]:
+        """Run a claimed job's handler and record the outcome; returns the result dict.
+
+        ``on_handler_done`` is called once the handler finished, before its outcome is
+        committed, so that a runner can start the next job while the write is under way.
+        """
         held = self.hold(claimed)
         action = claimed.action
         started = time.monotonic()
@@ -191,6 +197,8 @@ class MarketplaceJobProcessor:
             result, failure = await self._run_handler(claimed, held)
             duration_ms = int((time.monotonic() - started) * 1000)
             outcome = self._outcome(claimed, held, result, failure, duration_ms)
+            if on_handler_done is not None:
+                on_handler_done()
             transition = await self.writer.write(outcome)
         finally:
             self.keeper.drop(claimed.lease.job_id)

@@ -176,10 +176,21 @@ class JobRunner:
         self._per_marketplace[job.action.marketplace] += 1
 
     async def _run_one(self, job: ClaimedJob, delay: float) -> None:
+        slot_freed = False
+
+        def free_slot() -> None:
+            # The handler is done; its outcome is being written: the slot can take the
+            # next job now (the database still holds the lease until the write commits).
+            nonlocal slot_freed
+            if not slot_freed:
+                slot_freed = True
+                self._per_marketplace[job.action.marketplace] -= 1
+                self._wake.set()
+
         try:
             if delay > 0:
                 await asyncio.sleep(delay)
-            await self.processor.run_claimed(job)
+            await self.processor.run_claimed(job, on_handler_done=free_slot)
             self.processed += 1
         except asyncio.CancelledError:
             raise
@@ -187,8 +198,7 @@ class JobRunner:
             log.exception("job %s: unexpected error in the runner", job.lease.job_id)
         finally:
             self._running.pop(job.lease.job_id, None)
-            self._per_marketplace[job.action.marketplace] -= 1
-            self._wake.set()
+            free_slot()
 
     async def _wind_down(self) -> None:
         if self._running:

@@ -11,6 +11,7 @@ dropped by SQLite, whose ``BEGIN IMMEDIATE`` already serialises writers).
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Integer, and_, bindparam, case, exists, func, or_, select, update
 
+from app.db.prepared import PreparedCache
 from app.marketplace.stats import StatsBatch, upsert
 from app.marketplace.tables import batches, jobs
 from app.models.user.marketplace_job import JobStatus
@@ -92,6 +94,7 @@ CLAIM_COLUMNS = (
 
 
 _CLAIM_STATEMENTS: dict[tuple[str | None, bool], Any] = {}
+_PREPARED = PreparedCache()
 
 
 def _claim_statement(marketplace: str | None, has_excluded: bool) -> Any:
@@ -174,7 +177,17 @@ def claim(
     }
     if excluded:
         params["c_excluded"] = excluded
-    rows = conn.execute(_claim_statement(marketplace, bool(excluded)), params).all()
+    has_excluded = bool(excluded)
+    prepared = _PREPARED.get(
+        conn,
+        ("claim", marketplace, has_excluded),
+        lambda: _claim_statement(marketplace, has_excluded),
+    )
+    rows = (
+        prepared.execute(conn, params)
+        if not has_excluded
+        else conn.execute(_claim_statement(marketplace, has_excluded), params).all()
+    )
     batch_ids = {row.batch_id for row in rows if row.batch_id is not None}
     if batch_ids:
         conn.execute(_START_BATCHES, {"b_ids": sorted(batch_ids)})
@@ -276,10 +289,16 @@ def apply_outcomes(
         # Optimistic: every lease still holds and nobody asked to cancel (the usual case);
         # one executemany writes them all, else the savepoint is undone and each is retried.
         savepoint = conn.begin_nested()
-        written = conn.execute(
-            _outcome_statement(*shape, returning=False),
-            [_outcome_params(o, now, cancelled=False) for o in group],
-        ).rowcount
+        status, cancelled, has_result, consumed = shape
+        prepared = _PREPARED.get(
+            conn,
+            shape,
+            functools.partial(
+                _outcome_statement, status, cancelled, has_result, consumed, returning=False
+            ),
+        )
+        params = [_outcome_params(o, now, cancelled=False) for o in group]
+        written = prepared.executemany(conn, params, fixed={"o_now": now})
         if written != len(group):
             savepoint.rollback()
             slow.extend(group)

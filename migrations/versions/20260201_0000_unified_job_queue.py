@@ -62,8 +62,7 @@ PRIORITY_CHECK = "priority BETWEEN 1 AND 4"
 # name -> columns of the job queue's plain indexes
 JOB_INDEXES: dict[str, list[str]] = {
     "ix_marketplace_jobs_claim": ["status", "priority", "id"],
-    "ix_marketplace_jobs_product": ["product_id", "marketplace", "status"],
-    "ix_marketplace_jobs_lease": ["status", "lease_until"],
+    "ix_marketplace_jobs_product": ["product_id", "marketplace"],
     "ix_marketplace_jobs_batch": ["batch_id"],
 }
 IDEMPOTENCY_INDEX = "uq_marketplace_jobs_active_idempotency_key"

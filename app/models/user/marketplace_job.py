@@ -57,8 +57,7 @@ class MarketplaceJob(Base):
         CheckConstraint(MARKETPLACE_CHECK, name="marketplace"),
         CheckConstraint("priority BETWEEN 1 AND 4", name="priority"),
         Index("ix_marketplace_jobs_claim", "status", "priority", "id"),
-        Index("ix_marketplace_jobs_product", "product_id", "marketplace", "status"),
-        Index("ix_marketplace_jobs_lease", "status", "lease_until"),
+        Index("ix_marketplace_jobs_product", "product_id", "marketplace"),
         Index("ix_marketplace_jobs_batch", "batch_id"),
         Index(
             "uq_marketplace_jobs_active_idempotency_key",
