@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 log = logging.getLogger("marketdesk.events")
@@ -68,10 +68,17 @@ class EventBus:
 
     def publish(self, event: Event) -> None:
         """Deliver ``event`` to every subscriber."""
+        self.publish_many((event,))
+
+    def publish_many(self, events: Iterable[Event]) -> None:
+        """Deliver several events, in order, to every subscriber."""
         with self._lock:
-            subscribers = list(self._subscribers)
-        for callback in subscribers:
-            try:
-                callback(event)
-            except Exception:
-                log.exception("event subscriber %r failed on %r", callback, event)
+            subscribers = tuple(self._subscribers)
+        if not subscribers:
+            return
+        for event in events:
+            for callback in subscribers:
+                try:
+                    callback(event)
+                except Exception:
+                    log.exception("event subscriber %r failed on %r", callback, event)

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from app.db import Database
-from app.events import JobChanged, StatsChanged
+from app.events import Event, JobChanged, StatsChanged
 from app.marketplace import store
 from app.models.user.marketplace_job import JobStatus
 
@@ -36,6 +36,7 @@ class HeldJob:
     stop: asyncio.Event = field(default_factory=asyncio.Event)
     reason: str | None = None
     on_stop: Callable[[], None] | None = None
+    deadline: float | None = None  # event-loop time by which the handler must be done
 
     def request_stop(self, reason: str) -> None:
         """Ask the job to stop, remembering why (the first reason wins)."""
@@ -48,6 +49,8 @@ class HeldJob:
 
 CANCELLED = "cancel requested"
 LEASE_LOST = "lease lost"
+TIMED_OUT = "timed out"
+_COUNTED = (JobStatus.COMPLETED.value, JobStatus.FAILED.value)
 
 
 class LeaseKeeper:
@@ -97,6 +100,10 @@ class LeaseKeeper:
             await asyncio.sleep(self.poll_seconds)
             if not self.held:
                 break
+            now = loop.time()
+            for held in list(self.held.values()):
+                if held.deadline is not None and held.deadline <= now:
+                    held.request_stop(TIMED_OUT)
             leases = [h.lease for h in self.held.values()]
             try:
                 if loop.time() >= next_renewal:
@@ -163,14 +170,12 @@ class OutcomeWriter:
 
     def _publish(self, transitions: list[store.Transition]) -> None:
         """Tell subscribers what this flush changed: each job, then each stats row set."""
-        events = self.db.events
-        counted: set[str] = set()
-        for t in transitions:
-            events.publish(JobChanged(t.job_id, t.marketplace, t.status, self.user_id))
-            if t.status in (JobStatus.COMPLETED, JobStatus.FAILED):
-                counted.add(t.marketplace)
-        for marketplace in sorted(counted):
-            events.publish(StatsChanged(marketplace, self.user_id))
+        events: list[Event] = [
+            JobChanged(t.job_id, t.marketplace, t.status, self.user_id) for t in transitions
+        ]
+        counted = {t.marketplace for t in transitions if t.status in _COUNTED}
+        events += [StatsChanged(marketplace, self.user_id) for marketplace in sorted(counted)]
+        self.db.events.publish_many(events)
 
     def _apply(self, outcomes: list[store.Outcome]) -> list[store.Transition]:
         with self.db.bind(self.user_id).begin() as conn:

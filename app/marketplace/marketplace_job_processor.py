@@ -30,7 +30,14 @@ from app.marketplace import store
 from app.marketplace.action_types import ActionInfo, check_marketplace, load_action_types
 from app.marketplace.base_handler import BaseJobHandler, HandlerContext, PluginTransport
 from app.marketplace.errors import UnknownActionError
-from app.marketplace.leases import CANCELLED, LEASE_LOST, HeldJob, LeaseKeeper, OutcomeWriter
+from app.marketplace.leases import (
+    CANCELLED,
+    LEASE_LOST,
+    TIMED_OUT,
+    HeldJob,
+    LeaseKeeper,
+    OutcomeWriter,
+)
 from app.marketplace.retry import Failure, Outcome, RetryPolicy, classify
 from app.models.user.marketplace_job import JobStatus, MarketplaceJob
 from app.vinted.jobs import HANDLERS
@@ -267,16 +274,18 @@ class MarketplaceJobProcessor:
 
         task.add_done_callback(wake)
         held.on_stop = wake
-        timer = loop.call_later(action.timeout_seconds, wake)
+        held.deadline = loop.time() + action.timeout_seconds  # enforced by the lease keeper
         try:
             await waiter
         except asyncio.CancelledError:
             task.cancel()  # the runner is shutting down: the handler goes with it
             raise
         finally:
-            timer.cancel()
             held.on_stop = None
+            held.deadline = None
         stop_reason = held.reason if held.stop.is_set() else None
+        if stop_reason == TIMED_OUT:
+            stop_reason = None  # a timeout is retried like any other slow answer
         if task.done() and stop_reason is None:
             error = task.exception()
             if error is not None:
