@@ -143,13 +143,17 @@ class OutcomeWriter:
         self._queue: list[tuple[store.Outcome, asyncio.Future[store.Transition | None]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
-    async def write(self, outcome: store.Outcome) -> store.Transition | None:
-        """Write ``outcome``; returns its transition, or None when the lease was lost."""
+    def submit(self, outcome: store.Outcome) -> asyncio.Future[store.Transition | None]:
+        """Queue ``outcome``; the future gives its transition, or None when the lease was lost."""
         future: asyncio.Future[store.Transition | None] = asyncio.get_running_loop().create_future()
         self._queue.append((outcome, future))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush(), name="marketdesk-outcome-writer")
-        return await future
+        return future
+
+    async def write(self, outcome: store.Outcome) -> store.Transition | None:
+        """Write ``outcome``; returns its transition, or None when the lease was lost."""
+        return await self.submit(outcome)
 
     async def _flush(self) -> None:
         while self._queue:

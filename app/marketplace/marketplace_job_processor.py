@@ -13,7 +13,6 @@ import functools
 import logging
 import os
 import socket
-import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -28,17 +27,10 @@ from app.etsy.jobs import ETSY_HANDLERS
 from app.events import JobChanged
 from app.marketplace import store
 from app.marketplace.action_types import ActionInfo, check_marketplace, load_action_types
-from app.marketplace.base_handler import BaseJobHandler, HandlerContext, PluginTransport
-from app.marketplace.errors import UnknownActionError
-from app.marketplace.leases import (
-    CANCELLED,
-    LEASE_LOST,
-    TIMED_OUT,
-    HeldJob,
-    LeaseKeeper,
-    OutcomeWriter,
-)
-from app.marketplace.retry import Failure, Outcome, RetryPolicy, classify
+from app.marketplace.base_handler import BaseJobHandler, PluginTransport
+from app.marketplace.job_run import JobRun
+from app.marketplace.leases import CANCELLED, HeldJob, LeaseKeeper, OutcomeWriter
+from app.marketplace.retry import Failure, Outcome, RetryPolicy
 from app.models.user.marketplace_job import JobStatus, MarketplaceJob
 from app.vinted.jobs import HANDLERS
 
@@ -189,136 +181,28 @@ class MarketplaceJobProcessor:
         """Start renewing the lease of a claimed job (before it waits or runs)."""
         return self.keeper.held.get(claimed.lease.job_id) or self.keeper.hold(claimed.lease)
 
-    async def run_claimed(
+    def start(
         self, claimed: ClaimedJob, on_handler_done: Callable[[], None] | None = None
-    ) -> dict[str, Any]:
-        """Run a claimed job's handler and record the outcome; returns the result dict.
+    ) -> JobRun:
+        """Start a claimed job; its ``future`` resolves to the result dict once recorded.
 
         ``on_handler_done`` is called once the handler finished, before its outcome is
         committed, so that a runner can start the next job while the write is under way.
         """
-        held = self.hold(claimed)
-        action = claimed.action
-        started = time.monotonic()
-        try:
-            result, failure = await self._run_handler(claimed, held)
-            duration_ms = int((time.monotonic() - started) * 1000)
-            outcome = self._outcome(claimed, held, result, failure, duration_ms)
-            if on_handler_done is not None:
-                on_handler_done()
-            transition = await self.writer.write(outcome)
-        finally:
-            self.keeper.drop(claimed.lease.job_id)
-        status = transition.status if transition is not None else LEASE_LOST.replace(" ", "_")
-        error = (
-            outcome.error_message
-            if transition is not None
-            else ("Another worker took this job over (lease expired); this result was discarded")
-        )
-        will_retry = status == JobStatus.PENDING.value
-        log.log(
-            logging.INFO if status == JobStatus.COMPLETED.value else logging.WARNING,
-            "job %s %s on %s: %s%s",
-            claimed.lease.job_id,
-            action.code,
-            action.marketplace,
-            status,
-            f" ({error})" if error else "",
-        )
-        return {
-            "job_id": claimed.lease.job_id,
-            "marketplace": action.marketplace,
-            "action": action.code,
-            "success": status == JobStatus.COMPLETED.value,
-            "status": status,
-            "error": error,
-            "will_retry": will_retry,
-            "retry_count": claimed.row.retry_count
-            + (1 if will_retry and outcome.consumed_retry else 0),
-            "duration_ms": duration_ms,
-            "result": result,
-        }
+        return JobRun(self, claimed, on_handler_done).start()
 
-    async def _run_handler(
-        self, claimed: ClaimedJob, held: HeldJob
-    ) -> tuple[dict[str, Any] | None, Failure | None]:
-        action = claimed.action
-        handler_class = self.handlers.get(action.handler_key)
-        if handler_class is None:
-            return None, classify(UnknownActionError(action.handler_key))
-        context = HandlerContext(
-            user_id=self.user_id,
-            plugin=self.plugin,
-            http=self.http,
-            timeout_seconds=float(action.timeout_seconds),
-        )
+    async def run_claimed(
+        self, claimed: ClaimedJob, on_handler_done: Callable[[], None] | None = None
+    ) -> dict[str, Any]:
+        """Run a claimed job's handler and record the outcome; returns the result dict."""
+        run = self.start(claimed, on_handler_done)
         try:
-            handler = handler_class(
-                db=self.db, shop_id=self.shop_id, job_id=claimed.lease.job_id, context=context
-            )
-        except Exception as exc:
-            log.exception("handler %s could not be built", action.handler_key)
-            return None, classify(exc)
-        if held.stop.is_set():  # cancelled while it waited for its rate-limit slot
-            return None, Failure(Outcome.FAIL, held.reason or CANCELLED)
-        loop = asyncio.get_running_loop()
-        # The handler runs as its own task so that one ignoring cancellation can be
-        # abandoned; a plain future is woken by the handler's end, a stop request or the
-        # action's timeout, whichever comes first.
-        task = loop.create_task(handler.execute(claimed.to_model()))
-        waiter: asyncio.Future[None] = loop.create_future()
-
-        def wake(_: object = None) -> None:
-            if not waiter.done():
-                waiter.set_result(None)
-
-        task.add_done_callback(wake)
-        held.on_stop = wake
-        held.deadline = loop.time() + action.timeout_seconds  # enforced by the lease keeper
-        try:
-            await waiter
+            return await run.future
         except asyncio.CancelledError:
-            task.cancel()  # the runner is shutting down: the handler goes with it
+            run.abort()
             raise
-        finally:
-            held.on_stop = None
-            held.deadline = None
-        stop_reason = held.reason if held.stop.is_set() else None
-        if stop_reason == TIMED_OUT:
-            stop_reason = None  # a timeout is retried like any other slow answer
-        if task.done() and stop_reason is None:
-            error = task.exception()
-            if error is not None:
-                return None, classify(error)
-            result: object = task.result()
-            if not isinstance(result, dict):
-                return None, Failure(
-                    Outcome.FAIL, f"Handler {action.handler_key} returned no result dict"
-                )
-            if not result.get("success", False):
-                message = str(result.get("error") or "The marketplace action did not succeed")
-                return result, Failure(Outcome.FAIL, message)
-            return result, None
-        await self._stop(task, claimed.lease.job_id)
-        if stop_reason is None:
-            return None, classify(TimeoutError(f"Timed out after {action.timeout_seconds} s"))
-        return None, Failure(Outcome.FAIL, stop_reason)
 
-    async def _stop(self, task: asyncio.Task[Any], job_id: int) -> None:
-        """Cancel a handler; give up on it after the grace period if it ignores that."""
-        task.cancel()
-        done, _ = await asyncio.wait({task}, timeout=self.cancel_grace_seconds)
-        if not done:
-            log.error(
-                "job %s: handler ignored cancellation for %.1f s; abandoning it",
-                job_id,
-                self.cancel_grace_seconds,
-            )
-            task.add_done_callback(lambda t: t.cancelled() or t.exception())
-        elif not task.cancelled() and task.exception() is not None:
-            log.info("job %s: handler ended with %r while stopping", job_id, task.exception())
-
-    def _outcome(
+    def make_outcome(
         self,
         claimed: ClaimedJob,
         held: HeldJob,
@@ -332,6 +216,7 @@ class MarketplaceJobProcessor:
             action_type_id=claimed.action.id,
             duration_ms=duration_ms,
         )
+        """The outcome to record for a handler's result or failure."""
         if held.reason == CANCELLED:
             return outcome(status=JobStatus.CANCELLED, error_message="Cancelled while running")
         if failure is None:

@@ -18,15 +18,27 @@ import contextlib
 import logging
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from app.events import Event, JobChanged, JobCreated
+from app.marketplace.job_run import JobRun
 from app.marketplace.marketplace_job_processor import ClaimedJob, MarketplaceJobProcessor
 from app.models.user.marketplace_job_stats import MARKETPLACE_VALUES
 
 log = logging.getLogger("marketdesk.runner")
 
 DEFAULT_CONCURRENCY: Mapping[str, int] = {"vinted": 1, "ebay": 4, "etsy": 4}
+
+
+@dataclass(eq=False)
+class _Slot:
+    """A job this runner holds: waiting for its rate-limit slot (timer) or running (run)."""
+
+    job: ClaimedJob
+    timer: asyncio.TimerHandle | None = None
+    run: JobRun | None = None
+    freed: bool = False
 
 
 class JobRunner:
@@ -57,7 +69,7 @@ class JobRunner:
         self.stop_timeout = stop_timeout
         self.apply_rate_limits = apply_rate_limits
         self.processed = 0
-        self._running: dict[int, tuple[asyncio.Task[Any], ClaimedJob]] = {}
+        self._running: dict[int, _Slot] = {}
         self._per_marketplace: Counter[str] = Counter()
         self._next_start: dict[int, float] = {}
         self._wake = asyncio.Event()
@@ -168,50 +180,62 @@ class JobRunner:
             start_at = max(now, self._next_start.get(job.action.id, now))
             self._next_start[job.action.id] = start_at + rate
             delay = start_at - now
-        self.processor.hold(job)
-        task = asyncio.create_task(
-            self._run_one(job, delay), name=f"marketdesk-job-{job.lease.job_id}"
-        )
-        self._running[job.lease.job_id] = (task, job)
+        self.processor.hold(job)  # its lease is renewed while it waits for its slot
+        slot = _Slot(job)
+        self._running[job.lease.job_id] = slot
         self._per_marketplace[job.action.marketplace] += 1
+        if delay > 0:
+            slot.timer = self._loop.call_later(delay, self._launch, slot)
+        else:
+            self._launch(slot)
 
-    async def _run_one(self, job: ClaimedJob, delay: float) -> None:
-        slot_freed = False
+    def _launch(self, slot: _Slot) -> None:
+        slot.timer = None
+        slot.run = self.processor.start(slot.job, on_handler_done=lambda: self._free(slot))
+        slot.run.future.add_done_callback(lambda future: self._finished(slot, future))
 
-        def free_slot() -> None:
-            # The handler is done; its outcome is being written: the slot can take the
-            # next job now (the database still holds the lease until the write commits).
-            nonlocal slot_freed
-            if not slot_freed:
-                slot_freed = True
-                self._per_marketplace[job.action.marketplace] -= 1
-                self._wake.set()
+    def _free(self, slot: _Slot) -> None:
+        # The handler is done and its outcome is being written: the slot can take the next
+        # job now (the database keeps the lease until the write commits).
+        if not slot.freed:
+            slot.freed = True
+            self._per_marketplace[slot.job.action.marketplace] -= 1
+            self._wake.set()
 
-        try:
-            if delay > 0:
-                await asyncio.sleep(delay)
-            await self.processor.run_claimed(job, on_handler_done=free_slot)
+    def _finished(self, slot: _Slot, future: asyncio.Future[dict[str, Any]]) -> None:
+        self._running.pop(slot.job.lease.job_id, None)
+        self._free(slot)
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None:
+            log.error("job %s: could not be recorded: %s", slot.job.lease.job_id, error)
+        else:
             self.processed += 1
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("job %s: unexpected error in the runner", job.lease.job_id)
-        finally:
-            self._running.pop(job.lease.job_id, None)
-            free_slot()
 
     async def _wind_down(self) -> None:
         if self._running:
             log.info(
                 "waiting up to %.0f s for %d running job(s)", self.stop_timeout, len(self._running)
             )
-            tasks = [task for task, _ in self._running.values()]
-            await asyncio.wait(tasks, timeout=self.stop_timeout)
-        leftovers = list(self._running.values())
-        for task, _ in leftovers:
-            task.cancel()
+            for slot in self._running.values():
+                if slot.timer is not None:  # not started yet: nothing to wait for
+                    slot.timer.cancel()
+                    slot.timer = None
+            started = [s.run.future for s in self._running.values() if s.run is not None]
+            if started:
+                await asyncio.wait(started, timeout=self.stop_timeout)
+        leftovers = [
+            slot
+            for slot in self._running.values()
+            if slot.run is None or not slot.run.future.done()
+        ]
+        for slot in leftovers:
+            if slot.run is not None:
+                slot.run.abort()
         if leftovers:
-            await asyncio.gather(*(task for task, _ in leftovers), return_exceptions=True)
-            released = await self.processor.release(job for _, job in leftovers)
+            await asyncio.sleep(0)  # let aborted handlers see their cancellation
+            released = await self.processor.release(slot.job for slot in leftovers)
             log.info("released %d job(s) back to the queue", len(released))
+        self._running.clear()
         await self.processor.close()
