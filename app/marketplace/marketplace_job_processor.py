@@ -214,6 +214,8 @@ class MarketplaceJobProcessor:
             store.Outcome,
             lease=claimed.lease,
             action_type_id=claimed.action.id,
+            marketplace=claimed.row.marketplace,
+            batch_id=claimed.row.batch_id,
             duration_ms=duration_ms,
         )
         """The outcome to record for a handler's result or failure."""

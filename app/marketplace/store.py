@@ -241,6 +241,8 @@ class Outcome:
     lease: Lease
     status: JobStatus
     action_type_id: int
+    marketplace: str
+    batch_id: int | None
     result_data: dict[str, Any] | None = None
     error_message: str | None = None
     duration_ms: int | None = None
@@ -304,11 +306,10 @@ def apply_outcomes(
             slow.extend(group)
             continue
         savepoint.commit()
-        rows = conn.execute(_JOB_ROUTING, {"r_ids": [o.lease.job_id for o in group]}).all()
-        routing = {row.id: row for row in rows}
         for outcome in group:
-            row = routing[outcome.lease.job_id]
-            record(outcome, outcome.status, row.id, row.marketplace, row.batch_id)
+            record(
+                outcome, outcome.status, outcome.lease.job_id, outcome.marketplace, outcome.batch_id
+            )
     for outcome in sorted(slow, key=lambda o: o.lease.job_id):
         row = _write_outcome(conn, outcome, now, cancelled=outcome.status is JobStatus.CANCELLED)
         status = outcome.status
@@ -320,11 +321,6 @@ def apply_outcomes(
         record(outcome, status, row.id, row.marketplace, row.batch_id)
     counters.flush(conn, now)
     return done
-
-
-_JOB_ROUTING = select(jobs.c.id, jobs.c.marketplace, jobs.c.batch_id).where(
-    jobs.c.id.in_(bindparam("r_ids", expanding=True))
-)
 
 
 def _shape(outcome: Outcome, *, cancelled: bool) -> tuple[JobStatus, bool, bool, bool]:

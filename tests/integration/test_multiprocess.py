@@ -386,6 +386,8 @@ async def test_stalled_worker_cannot_overwrite_the_job_taken_over(
             lease=claimed.lease,
             status=JobStatus.FAILED,
             action_type_id=claimed.action.id,
+            marketplace="etsy",
+            batch_id=None,
             result_data={"by": "stalled"},
             error_message="stalled worker's late failure",
             duration_ms=99_999,
