@@ -46,7 +46,8 @@ class Prepared:
         dialect = conn.dialect
         columns = compiled._result_columns
         self._row: Any = namedtuple("Row", [c.keyname for c in columns]) if columns else None
-        self._result_processors = [c.type._cached_result_processor(dialect, None) for c in columns]
+        processors_out = [c.type._cached_result_processor(dialect, None) for c in columns]
+        self._result_processors = [(i, p) for i, p in enumerate(processors_out) if p is not None]
         self._constants = {
             name: self._convert(name, value)
             for name, value in defaults.items()
@@ -71,10 +72,16 @@ class Prepared:
             return []
         make = self._row._make
         procs = self._result_processors
-        return [
-            make(v if p is None or v is None else p(v) for p, v in zip(procs, row, strict=True))
-            for row in raw
-        ]
+        if not procs:
+            return [make(row) for row in raw]
+        rows = []
+        for raw_row in raw:
+            fields = list(raw_row)
+            for index, process in procs:
+                if fields[index] is not None:
+                    fields[index] = process(fields[index])
+            rows.append(make(fields))
+        return rows
 
     def executemany(
         self, conn: Connection, rows: Sequence[Mapping[str, Any]], fixed: Mapping[str, Any]
