@@ -17,7 +17,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from app.marketplace import store
-from app.marketplace.base_handler import HandlerContext
 from app.marketplace.errors import UnknownActionError
 from app.marketplace.leases import CANCELLED, LEASE_LOST, TIMED_OUT, HeldJob
 from app.marketplace.retry import Failure, Outcome, classify
@@ -59,19 +58,14 @@ class JobRun:
     def start(self) -> JobRun:
         """Build the handler and start it (or finish at once when that is impossible)."""
         action = self.claimed.action
-        if self.held.stop.is_set():  # cancelled while it waited for its rate-limit slot
+        if self.held.stopped:  # cancelled while it waited for its rate-limit slot
             self._finish(None, Failure(Outcome.FAIL, self.held.reason or CANCELLED))
             return self
         handler_class = self.processor.handlers.get(action.handler_key)
         if handler_class is None:
             self._finish(None, classify(UnknownActionError(action.handler_key)))
             return self
-        context = HandlerContext(
-            user_id=self.processor.user_id,
-            plugin=self.processor.plugin,
-            http=self.processor.http,
-            timeout_seconds=float(action.timeout_seconds),
-        )
+        context = self.processor.handler_context(action)
         try:
             handler = handler_class(
                 db=self.processor.db,

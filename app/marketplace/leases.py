@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -25,24 +25,27 @@ from app.models.user.marketplace_job import JobStatus
 log = logging.getLogger("marketdesk.runner")
 
 
-@dataclass
+@dataclass(slots=True)
 class HeldJob:
-    """A job this worker holds; ``stop`` is set when it must stop (cancel or lease lost).
+    """A job this worker holds; ``reason`` says why it must stop (cancel, lease lost, timeout).
 
-    ``on_stop`` is called too, so the processor waiting on the handler reacts at once.
+    ``on_stop`` is called when a stop is requested, so the job's run reacts at once.
     """
 
     lease: store.Lease
-    stop: asyncio.Event = field(default_factory=asyncio.Event)
     reason: str | None = None
     on_stop: Callable[[], None] | None = None
     deadline: float | None = None  # event-loop time by which the handler must be done
+
+    @property
+    def stopped(self) -> bool:
+        """True once a stop was requested."""
+        return self.reason is not None
 
     def request_stop(self, reason: str) -> None:
         """Ask the job to stop, remembering why (the first reason wins)."""
         if self.reason is None:
             self.reason = reason
-        self.stop.set()
         if self.on_stop is not None:
             self.on_stop()
 

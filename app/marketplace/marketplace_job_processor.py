@@ -27,7 +27,7 @@ from app.etsy.jobs import ETSY_HANDLERS
 from app.events import JobChanged
 from app.marketplace import store
 from app.marketplace.action_types import ActionInfo, check_marketplace, load_action_types
-from app.marketplace.base_handler import BaseJobHandler, PluginTransport
+from app.marketplace.base_handler import BaseJobHandler, HandlerContext, PluginTransport
 from app.marketplace.job_run import JobRun
 from app.marketplace.leases import CANCELLED, HeldJob, LeaseKeeper, OutcomeWriter
 from app.marketplace.retry import Failure, Outcome, RetryPolicy
@@ -116,6 +116,7 @@ class MarketplaceJobProcessor:
         self.keeper = LeaseKeeper(db, user_id, lease_seconds, clock)
         self.writer = OutcomeWriter(db, user_id, clock)
         self._actions: dict[int, ActionInfo] = {}
+        self._contexts: dict[int, HandlerContext] = {}
 
     # -- the seeds' API -----------------------------------------------------------------
     async def process_next_job(self) -> dict[str, Any] | None:
@@ -176,6 +177,18 @@ class MarketplaceJobProcessor:
                     )
                 )
         return rows
+
+    def handler_context(self, action: ActionInfo) -> HandlerContext:
+        """What handlers of ``action`` get besides their job (one shared object per action)."""
+        context = self._contexts.get(action.id)
+        if context is None:
+            context = self._contexts[action.id] = HandlerContext(
+                user_id=self.user_id,
+                plugin=self.plugin,
+                http=self.http,
+                timeout_seconds=float(action.timeout_seconds),
+            )
+        return context
 
     def hold(self, claimed: ClaimedJob) -> HeldJob:
         """Start renewing the lease of a claimed job (before it waits or runs)."""

@@ -25,8 +25,14 @@ class PostgresUnavailable(RuntimeError):
 def find_bindir() -> Path:
     """The newest ``/usr/lib/postgresql/<v>/bin`` holding initdb (or ``$PG_BINDIR``)."""
     explicit = os.environ.get("PG_BINDIR")
-    candidates = [explicit] if explicit else sorted(
-        glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(Path(p).parent.name), reverse=True
+    candidates = (
+        [explicit]
+        if explicit
+        else sorted(
+            glob.glob("/usr/lib/postgresql/*/bin"),
+            key=lambda p: int(Path(p).parent.name),
+            reverse=True,
+        )
     )
     for candidate in candidates:
         if candidate and (Path(candidate) / "initdb").exists():
@@ -71,31 +77,71 @@ class PostgresCluster:
         return ["runuser", "-u", self.run_as, "--", *args]
 
     def _run(self, *args: str) -> None:
-        done = subprocess.run(self._cmd(*args), capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(
+            self._cmd(*args), capture_output=True, text=True, timeout=120, check=False
+        )
         if done.returncode != 0:
-            raise PostgresUnavailable(f"{' '.join(args[:2])} failed: {done.stderr.strip() or done.stdout.strip()}")
+            raise PostgresUnavailable(
+                f"{' '.join(args[:2])} failed: {done.stderr.strip() or done.stdout.strip()}"
+            )
 
     def start(self) -> None:
         """initdb + pg_ctl start, then create the test role."""
-        self._run(str(self.bindir / "initdb"), "-D", str(self.datadir), "-U", "marketdesk",
-                  "-A", "trust", "-E", "UTF8", "--no-sync")
-        options = (f"-p {self.port} -k {self.sockdir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c max_connections=200 -c synchronous_commit=on")
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-o", options,
-                  "-l", str(self.root / "server.log"), "-w", "-t", "60", "start")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.datadir),
+            "-U",
+            "marketdesk",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        )
+        options = (
+            f"-p {self.port} -k {self.sockdir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c max_connections=200 -c synchronous_commit=on"
+        )
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.datadir),
+            "-o",
+            options,
+            "-l",
+            str(self.root / "server.log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        )
 
     def stop(self) -> None:
         """Stop the server and delete the cluster."""
-        subprocess.run(self._cmd(str(self.bindir / "pg_ctl"), "-D", str(self.datadir), "-m", "immediate",
-                                 "-w", "stop"), capture_output=True, timeout=60, check=False)
+        subprocess.run(
+            self._cmd(
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.datadir),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ),
+            capture_output=True,
+            timeout=60,
+            check=False,
+        )
         shutil.rmtree(self.root, ignore_errors=True)
 
     def create_database(self, name: str) -> str:
         """Create an empty database and return its URL."""
         import psycopg
 
-        with psycopg.connect(host="127.0.0.1", port=self.port, user="marketdesk", dbname="postgres",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="marketdesk", dbname="postgres", autocommit=True
+        ) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
