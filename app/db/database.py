@@ -8,13 +8,14 @@ import logging
 import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
-from app.db.base import PUBLIC, TENANT
+from app.db.base import PUBLIC, TENANT, utcnow
 from app.db.engine import READONLY_OPTION, create_database_engine, parse_url
 from app.db.errors import MigrationError
 from app.events import EventBus
@@ -22,6 +23,11 @@ from app.events import EventBus
 log = logging.getLogger("marketdesk.db")
 
 T = TypeVar("T")
+
+
+def tenant_schema(user_id: int) -> str:
+    """The PostgreSQL schema of seller ``user_id``."""
+    return f"user_{int(user_id)}"
 
 
 def migrations_dir() -> Path:
@@ -49,12 +55,30 @@ class Database:
         self.events = EventBus()
 
     # -- sessions ---------------------------------------------------------------------
+    @property
+    def is_postgres(self) -> bool:
+        """True on PostgreSQL (a schema per seller), False on SQLite (a file per seller)."""
+        return self.dialect == "postgresql"
+
     def schema_map(self, user_id: int = 1) -> dict[str | None, str | None]:
         """The ``schema_translate_map`` of one seller."""
-        if user_id < 1:
+        if not isinstance(user_id, int) or user_id < 1:
             raise ValueError(f"Invalid user id: {user_id}")
+        if self.is_postgres:
+            return {TENANT: tenant_schema(user_id), PUBLIC: "public"}
         # SQLite: one file per seller profile, both placeholders are the main schema.
         return {TENANT: None, PUBLIC: None}
+
+    def now(self, conn: Connection) -> datetime:
+        """The current time by the database's clock (PostgreSQL) or this machine's (SQLite).
+
+        Leases, run-at times and the reaper use it, so that workers on machines whose clocks
+        disagree still agree about which lease is alive.
+        """
+        if self.is_postgres:
+            value: datetime = conn.execute(text("SELECT now()")).scalar_one()
+            return value if value.tzinfo else value.replace(tzinfo=UTC)
+        return utcnow()
 
     def bind(self, user_id: int = 1, *, readonly: bool = False) -> Engine:
         """The engine with the seller's schema mapping (and read-only BEGIN when asked)."""
@@ -117,7 +141,11 @@ class Database:
     def executor(self) -> ThreadPoolExecutor:
         """The thread that runs this process's database work for the event loop."""
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="marketdesk-db")
+            # SQLite: one writer per process. PostgreSQL: a few connections work in parallel.
+            workers = 4 if self.is_postgres else 1
+            self._executor = ThreadPoolExecutor(
+                max_workers=workers, thread_name_prefix="marketdesk-db"
+            )
         return self._executor
 
     async def run(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:

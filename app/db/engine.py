@@ -22,7 +22,7 @@ log = logging.getLogger("marketdesk.db")
 
 READONLY_OPTION = "marketdesk_readonly"
 BUSY_TIMEOUT_MS = 30_000
-SUPPORTED_BACKENDS = ("sqlite",)
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
 def parse_url(url: str | URL) -> URL:
@@ -31,10 +31,16 @@ def parse_url(url: str | URL) -> URL:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise ConfigurationError(f"Invalid database URL {str(url)!r}: {exc}") from exc
-    if parsed.get_backend_name() not in SUPPORTED_BACKENDS:
+    backend = parsed.get_backend_name()
+    if backend not in SUPPORTED_BACKENDS:
         raise ConfigurationError(
-            f"Unsupported database {parsed.get_backend_name()!r}: Marketdesk runs on SQLite "
-            "(PostgreSQL support for shared team queues is not available in this version)"
+            f"Unsupported database {backend!r}: Marketdesk runs on SQLite (the default) or "
+            "PostgreSQL (postgresql+psycopg://user@host/database)"
+        )
+    if backend == "postgresql" and parsed.get_driver_name() != "psycopg":
+        raise ConfigurationError(
+            f"Unsupported PostgreSQL driver {parsed.get_driver_name()!r}: use "
+            "postgresql+psycopg://... (psycopg 3)"
         )
     return parsed
 
@@ -80,7 +86,31 @@ def create_sqlite_engine(
     return engine
 
 
+def create_postgres_engine(url: URL) -> Engine:
+    """A PostgreSQL engine (psycopg 3, synchronous: it runs in the database executor).
+
+    Sessions use READ COMMITTED; claims take rows with ``FOR UPDATE SKIP LOCKED``.
+    """
+    engine = create_engine(
+        url,
+        pool_size=8,
+        max_overflow=8,
+        pool_pre_ping=True,
+        connect_args={"application_name": "marketdesk", "connect_timeout": 10},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET TIME ZONE 'UTC'")
+        dbapi_conn.commit()
+
+    return engine
+
+
 def create_database_engine(url: str | URL, *, foreign_keys: bool = True) -> Engine:
-    """Create the engine for ``url`` (only SQLite in this version)."""
+    """Create the engine for ``url`` (SQLite or PostgreSQL)."""
     parsed = parse_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        return create_postgres_engine(parsed)
     return create_sqlite_engine(parsed, foreign_keys=foreign_keys)

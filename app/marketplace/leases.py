@@ -14,7 +14,6 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from app.db import Database
@@ -64,14 +63,12 @@ class LeaseKeeper:
         db: Database,
         user_id: int,
         lease_seconds: float,
-        clock: Callable[[], datetime],
         poll_seconds: float = 0.5,
     ) -> None:
         self.db = db
         self.user_id = user_id
         self.lease_seconds = lease_seconds
         self.poll_seconds = poll_seconds
-        self.clock = clock
         self.held: dict[int, HeldJob] = {}
         self._task: asyncio.Task[None] | None = None
 
@@ -129,7 +126,7 @@ class LeaseKeeper:
 
     def _renew(self, leases: Sequence[store.Lease]) -> tuple[set[int], set[int]]:
         with self.db.bind(self.user_id).begin() as conn:
-            return store.extend_leases(conn, leases, self.clock(), self.lease_seconds)
+            return store.extend_leases(conn, leases, self.db.now(conn), self.lease_seconds)
 
     def _poll(self, job_ids: list[int]) -> set[int]:
         with self.db.bind(self.user_id, readonly=True).begin() as conn:
@@ -139,10 +136,9 @@ class LeaseKeeper:
 class OutcomeWriter:
     """Writes job outcomes, grouping those that arrive together into one transaction."""
 
-    def __init__(self, db: Database, user_id: int, clock: Callable[[], datetime]) -> None:
+    def __init__(self, db: Database, user_id: int) -> None:
         self.db = db
         self.user_id = user_id
-        self.clock = clock
         self._queue: list[tuple[store.Outcome, asyncio.Future[store.Transition | None]]] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -186,7 +182,7 @@ class OutcomeWriter:
 
     def _apply(self, outcomes: list[store.Outcome]) -> list[store.Transition]:
         with self.db.bind(self.user_id).begin() as conn:
-            return store.apply_outcomes(conn, outcomes, self.clock())
+            return store.apply_outcomes(conn, outcomes, self.db.now(conn))
 
 
 def describe(result: Any) -> str:

@@ -16,12 +16,12 @@ import socket
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
 
-from app.db import Database, utcnow
+from app.db import Database
 from app.ebay.jobs import EBAY_HANDLERS
 from app.etsy.jobs import ETSY_HANDLERS
 from app.events import JobChanged
@@ -99,7 +99,6 @@ class MarketplaceJobProcessor:
         policy: RetryPolicy | None = None,
         plugin: PluginTransport | None = None,
         http: httpx.AsyncClient | None = None,
-        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.db = db
         self.user_id = user_id
@@ -112,9 +111,8 @@ class MarketplaceJobProcessor:
         self.policy = policy or RetryPolicy()
         self.plugin = plugin
         self.http = http
-        self.clock = clock
-        self.keeper = LeaseKeeper(db, user_id, lease_seconds, clock)
-        self.writer = OutcomeWriter(db, user_id, clock)
+        self.keeper = LeaseKeeper(db, user_id, lease_seconds)
+        self.writer = OutcomeWriter(db, user_id)
         self._actions: dict[int, ActionInfo] = {}
         self._contexts: dict[int, HandlerContext] = {}
 
@@ -161,9 +159,9 @@ class MarketplaceJobProcessor:
         return claimed
 
     def _claim(self, wanted: Mapping[str | None, int], excluded: list[int]) -> list[Any]:
-        now = self.clock()
         rows: list[Any] = []
         with self.db.bind(self.user_id).begin() as conn:
+            now = self.db.now(conn)
             for marketplace, limit in wanted.items():
                 rows.extend(
                     store.claim(
@@ -247,7 +245,7 @@ class MarketplaceJobProcessor:
             return outcome(
                 status=JobStatus.PENDING,
                 error_message=failure.message,
-                run_at=self.clock() + timedelta(seconds=delay),
+                retry_in=delay,
                 consumed_retry=failure.consumes_retry,
                 result_data=result,
             )
@@ -264,7 +262,7 @@ class MarketplaceJobProcessor:
 
     def _release(self, leases: list[store.Lease]) -> list[int]:
         with self.db.bind(self.user_id).begin() as conn:
-            return store.release(conn, leases, self.clock())
+            return store.release(conn, leases, self.db.now(conn))
 
     async def housekeeping(self) -> list[store.Transition]:
         """Recover jobs of crashed workers and expire overdue ones (any worker may do it)."""
@@ -274,8 +272,8 @@ class MarketplaceJobProcessor:
         return transitions
 
     def _housekeeping(self) -> list[store.Transition]:
-        now = self.clock()
         with self.db.bind(self.user_id).begin() as conn:
+            now = self.db.now(conn)
             reaped = store.reap(conn, now, timedelta(seconds=self.policy.base_seconds))
             expired = store.expire_overdue(conn, now)
         for t in reaped:

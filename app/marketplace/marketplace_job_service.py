@@ -180,7 +180,7 @@ class MarketplaceJobService:
             )
         if input_data is not None and not isinstance(input_data, dict):
             raise InvalidJobRequestError("input_data must be a JSON object")
-        now = utcnow()
+        now = self.db.now(session.connection())
         key = key or idempotency_key(marketplace, action.code, product_id, input_data)
         stmt: Any = dialect_insert(session.connection(), jobs).values(
             marketplace=marketplace,
@@ -272,9 +272,9 @@ class MarketplaceJobService:
         A running job gets ``cancel_requested``; its worker sees it on its next heartbeat
         and stops the handler.
         """
-        now = utcnow()
         with self._session() as session, session.begin():
             conn = session.connection()
+            now = self.db.now(conn)
             row = conn.execute(
                 update(jobs)
                 .where(jobs.c.id == job_id, jobs.c.status.in_(["pending", "paused"]))
@@ -305,13 +305,13 @@ class MarketplaceJobService:
 
     def resume_job(self, job_id: int) -> MarketplaceJob:
         """Put a paused job back in the queue, to run now."""
-        return self._transition(job_id, ["paused"], "pending", "resumed", run_at=utcnow())
+        return self._transition(job_id, ["paused"], "pending", "resumed", runnable=True)
 
     def retry_job(self, job_id: int) -> MarketplaceJob:
         """Queue a failed, cancelled or expired job again with a fresh retry budget."""
-        now = utcnow()
         with self._session() as session, session.begin():
             conn = session.connection()
+            now = self.db.now(conn)
             current = session.get(MarketplaceJob, job_id)
             if current is None:
                 raise JobNotFoundError(job_id)
@@ -357,8 +357,8 @@ class MarketplaceJobService:
 
     def expire_job(self, job_id: int) -> MarketplaceJob:
         """Give up on a waiting job: it will not run."""
-        now = utcnow()
         with self._session() as session, session.begin():
+            now = self.db.now(session.connection())
             if not store.expire_overdue(session.connection(), now, [job_id]):
                 self._refuse(session, job_id, "expired")
             job = session.get_one(MarketplaceJob, job_id)
@@ -369,21 +369,23 @@ class MarketplaceJobService:
     def expire_overdue(self) -> int:
         """Expire every waiting job whose deadline passed; returns how many."""
         with self._session() as session, session.begin():
-            changed = store.expire_overdue(session.connection(), utcnow())
+            changed = store.expire_overdue(session.connection(), self.db.now(session.connection()))
         for t in changed:
             self.db.events.publish(JobChanged(t.job_id, t.marketplace, t.status, self.user_id))
         return len(changed)
 
     def _transition(
-        self, job_id: int, allowed: list[str], target: str, verb: str, **values: Any
+        self, job_id: int, allowed: list[str], target: str, verb: str, *, runnable: bool = False
     ) -> MarketplaceJob:
         with self._session() as session, session.begin():
+            now = self.db.now(session.connection())
+            values: dict[str, Any] = {"run_at": now} if runnable else {}
             row = (
                 session.connection()
                 .execute(
                     update(jobs)
                     .where(jobs.c.id == job_id, jobs.c.status.in_(allowed))
-                    .values(status=target, updated_at=utcnow(), **values)
+                    .values(status=target, updated_at=now, **values)
                     .returning(jobs.c.id)
                 )
                 .first()

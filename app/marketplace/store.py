@@ -246,7 +246,7 @@ class Outcome:
     result_data: dict[str, Any] | None = None
     error_message: str | None = None
     duration_ms: int | None = None
-    run_at: datetime | None = None
+    retry_in: float = 0.0  # seconds from the commit's database time to the next attempt
     consumed_retry: bool = False
 
 
@@ -352,7 +352,7 @@ def _outcome_params(outcome: Outcome, now: datetime, *, cancelled: bool) -> dict
     if outcome.result_data is not None:
         params["o_result"] = outcome.result_data
     if outcome.status is JobStatus.PENDING and not cancelled:
-        params["o_run_at"] = outcome.run_at or now
+        params["o_run_at"] = now + timedelta(seconds=outcome.retry_in)
     return params
 
 
