@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -12,6 +13,24 @@ from app.db import Database
 from app.marketplace.base_handler import BaseJobHandler
 from app.models import Product
 from tests.support.handlers import ScriptedHandler, scripted_registry
+from tests.support.pg import PostgresCluster, start_cluster
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PostgresCluster]:
+    """A private PostgreSQL server for the whole run (a failure to start fails the tests)."""
+    cluster = start_cluster()
+    yield cluster
+    cluster.stop()
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture
+def pg_url(pg_cluster: PostgresCluster) -> str:
+    """URL of a new, empty PostgreSQL database on the private server."""
+    return pg_cluster.create_database(f"marketdesk_test_{next(_databases)}")
 
 
 @pytest.fixture
