@@ -126,9 +126,12 @@ def _claim_statement(marketplace: str | None, has_excluded: bool) -> Any:
         .limit(bindparam("c_limit", type_=Integer))
         .with_for_update(skip_locked=True)
     )
+    # A materialised CTE picks the rows exactly once: PostgreSQL may re-run an
+    # ``IN (SELECT ... LIMIT n FOR UPDATE SKIP LOCKED)`` per outer row and take more.
+    picked = pick.cte("picked").prefix_with("MATERIALIZED")
     stmt = (
         update(jobs)
-        .where(jobs.c.id.in_(pick), jobs.c.status == PENDING)
+        .where(jobs.c.id == picked.c.id, jobs.c.status == PENDING)
         .values(
             status=RUNNING,
             lease_owner=bindparam("c_owner", type_=jobs.c.lease_owner.type),
