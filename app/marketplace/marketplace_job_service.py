@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.db import Database, utcnow
+from app.db.notify import notify_new_job
 from app.events import JobChanged, JobCreated, StatsChanged
 from app.marketplace import store
 from app.marketplace.action_types import ActionInfo, check_marketplace, find_action_type
@@ -206,6 +207,7 @@ class MarketplaceJobService:
         ).returning(jobs.c.id)
         new_id = session.execute(stmt).scalar()
         if new_id is not None:
+            self._notify(session)
             job = session.get_one(MarketplaceJob, new_id)
             log.info("created job %s: %s on %s", new_id, action.code, marketplace)
             return job, True
@@ -351,6 +353,7 @@ class MarketplaceJobService:
                 counters = store.Counters()
                 counters.count(old_status, row.batch_id, sign=-1)
                 counters.flush(conn, now)
+                self._notify(session)
             session.refresh(current)
         self._changed(current)
         return current
@@ -392,10 +395,17 @@ class MarketplaceJobService:
             )
             if row is None:
                 self._refuse(session, job_id, verb)
+            elif runnable:
+                self._notify(session)
             job = session.get_one(MarketplaceJob, job_id)
             session.refresh(job)
         self._changed(job)
         return job
+
+    def _notify(self, session: Session) -> None:
+        """Tell idle workers of other processes that a job became runnable (PostgreSQL)."""
+        if self.db.is_postgres:
+            notify_new_job(session.connection(), self.user_id)
 
     def _refuse(self, session: Session, job_id: int, verb: str) -> None:
         status = session.scalar(select(MarketplaceJob.status).where(MarketplaceJob.id == job_id))

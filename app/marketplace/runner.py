@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from app.db.notify import JobListener
 from app.events import Event, JobChanged, JobCreated
 from app.marketplace.job_run import JobRun
 from app.marketplace.marketplace_job_processor import ClaimedJob, MarketplaceJobProcessor
@@ -108,6 +109,7 @@ class JobRunner:
         """Process jobs until :meth:`stop`; then finish or release what is held."""
         self._loop = asyncio.get_running_loop()
         unsubscribe = self.processor.db.events.subscribe(self._on_event)
+        listener = self._listen()
         log.info(
             "worker %s started (concurrency %s)", self.processor.worker_id, dict(self.concurrency)
         )
@@ -130,8 +132,20 @@ class JobRunner:
                     await asyncio.wait_for(self._wake.wait(), timeout=max(0.01, timeout))
         finally:
             unsubscribe()
+            if listener is not None:
+                await asyncio.to_thread(listener.stop)
             await self._wind_down()
             log.info("worker %s stopped after %d job(s)", self.processor.worker_id, self.processed)
+
+    def _listen(self) -> JobListener | None:
+        """On PostgreSQL, wake on jobs created by any process (polling stays the fallback)."""
+        db = self.processor.db
+        if not db.is_postgres:
+            return None
+        user_id = self.processor.user_id
+        listener = JobListener(db.url, lambda uid: self.wake() if uid == user_id else None)
+        listener.start()
+        return listener
 
     async def _housekeeping(self) -> None:
         try:
