@@ -1,4 +1,4 @@
-"""Several worker processes on one SQLite file: exact stats, no double claim, crash recovery.
+"""Several worker processes on one database: exact stats, no double claim, crash recovery.
 
 The workers are real processes (``python -m tests.support.worker_proc``) sharing the
 test's migrated SQLite file. Their handlers append ``"<job_id> <worker_id>"`` to a log
@@ -61,9 +61,9 @@ class Worker:
 class Workers:
     """Starts worker processes and makes sure none outlives the test."""
 
-    def __init__(self, tmp_path: Path, db_path: Path) -> None:
+    def __init__(self, tmp_path: Path, url: str) -> None:
         self.dir = tmp_path
-        self.url = f"sqlite:///{db_path}"
+        self.url = url
         self.log = tmp_path / "starts.log"
         self.started: list[Worker] = []
 
@@ -126,9 +126,9 @@ class Workers:
 
 
 @pytest.fixture
-def workers(tmp_path: Path, db_path: Path, db: Database) -> Iterator[Workers]:
-    """Worker processes on the test's migrated database file, killed at the end."""
-    group = Workers(tmp_path, db_path)
+def workers(tmp_path: Path, db: Database) -> Iterator[Workers]:
+    """Worker processes on the test's migrated database, killed at the end."""
+    group = Workers(tmp_path, db.url.render_as_string(hide_password=False))
     try:
         yield group
     finally:
@@ -346,14 +346,13 @@ def test_killed_worker_jobs_are_reaped_and_run_again(
 @pytest.mark.asyncio
 async def test_stalled_worker_cannot_overwrite_the_job_taken_over(
     db: Database,
-    db_path: Path,
     make_products: Callable[[int], list[int]],
     handlers: dict[str, type[BaseJobHandler]],
 ) -> None:
     [product_id] = make_products(1)
     job_id = MarketplaceJobService(db).create_job("etsy", "publish", product_id).id
 
-    db_b = Database(f"sqlite:///{db_path}")  # B is another process in spirit: its own engine
+    db_b = Database(db.url.render_as_string(hide_password=False))  # "another process": own engine
     stalled = MarketplaceJobProcessor(db, handlers=handlers, worker_id="stalled", lease_seconds=2.0)
     taker = MarketplaceJobProcessor(
         db_b,

@@ -44,7 +44,8 @@ STOP_TIMEOUT = 5.0
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     """The command line of one worker."""
     parser = argparse.ArgumentParser(prog="python -m tests.support.worker_proc")
-    parser.add_argument("--db", required=True, help="SQLAlchemy URL of the SQLite file")
+    parser.add_argument("--db", required=True, help="SQLAlchemy URL of the database")
+    parser.add_argument("--user-id", type=int, default=1, help="the seller whose jobs to run")
     parser.add_argument("--worker-id", required=True, help="lease owner name of this worker")
     parser.add_argument(
         "--log", required=True, type=Path, help="file the handlers append starts to"
@@ -83,9 +84,11 @@ def make_handler(log_path: Path, worker_id: str, sleep_seconds: float) -> type[B
     return StartLoggingHandler
 
 
-def build_registry(db: Database, handler: type[BaseJobHandler]) -> dict[str, type[BaseJobHandler]]:
+def build_registry(
+    db: Database, handler: type[BaseJobHandler], user_id: int
+) -> dict[str, type[BaseJobHandler]]:
     """``handler`` under the key of every action type the database knows."""
-    with db.session(readonly=True) as session:
+    with db.session(user_id, readonly=True) as session:
         actions = load_action_types(session)
     return {action.handler_key: handler for action in actions.values()}
 
@@ -101,9 +104,9 @@ def install_logging() -> None:
     logging.captureWarnings(True)
 
 
-async def stop_when_empty(db: Database, runner: JobRunner) -> None:
-    """Stop ``runner`` once no job is pending or running (in any process)."""
-    service = MarketplaceJobService(db)
+async def stop_when_empty(db: Database, runner: JobRunner, user_id: int) -> None:
+    """Stop ``runner`` once no job of the seller is pending or running (in any process)."""
+    service = MarketplaceJobService(db, user_id)
     try:
         while True:
             counts = await db.run(service.count_by_status)
@@ -123,7 +126,8 @@ async def run_worker(args: argparse.Namespace) -> None:
         handler = make_handler(args.log, args.worker_id, args.sleep_ms / 1000)
         processor = MarketplaceJobProcessor(
             db,
-            handlers=build_registry(db, handler),
+            user_id=args.user_id,
+            handlers=build_registry(db, handler, args.user_id),
             worker_id=args.worker_id,
             lease_seconds=args.lease,
             policy=RetryPolicy(base_seconds=args.retry_base),
@@ -139,7 +143,11 @@ async def run_worker(args: argparse.Namespace) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, runner.stop)
-        watcher = asyncio.create_task(stop_when_empty(db, runner)) if args.until_empty else None
+        watcher = (
+            asyncio.create_task(stop_when_empty(db, runner, args.user_id))
+            if args.until_empty
+            else None
+        )
         try:
             await runner.run()
         finally:
