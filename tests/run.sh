@@ -9,6 +9,8 @@ SYSTEM_PACKAGES=(
   python3 python3-venv python3-pip
   # Qt (PySide6 wheels, offscreen platform) needs these on a bare Debian
   libglib2.0-0 libgl1 libegl1 libx11-6 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3
+  # a private throwaway PostgreSQL server for the team-queue tests (initdb, pg_ctl)
+  postgresql
 )
 
 install_system_packages() {
