@@ -27,7 +27,12 @@ from app.marketplace.stats import StatsBatch, dialect_insert, upsert
 from app.marketplace.tables import jobs
 from app.models.public.marketplace_action_type import MarketplaceActionType
 from app.models.user.marketplace_batch import MarketplaceBatch
-from app.models.user.marketplace_job import ACTIVE_STATUSES, JobStatus, MarketplaceJob
+from app.models.user.marketplace_job import (
+    ACTIVE_STATUSES,
+    ACTIVE_WHERE,
+    JobStatus,
+    MarketplaceJob,
+)
 from app.models.user.marketplace_job_stats import MarketplaceJobStats
 from app.models.user.product import Product
 
@@ -203,7 +208,9 @@ class MarketplaceJobService:
         )
         stmt = stmt.on_conflict_do_nothing(
             index_elements=[jobs.c.idempotency_key],
-            index_where=jobs.c.status.in_(_ACTIVE),
+            # literal, like the index's own predicate: PostgreSQL cannot match a partial
+            # index against bound parameters once the statement is server-side prepared
+            index_where=ACTIVE_WHERE,
         ).returning(jobs.c.id)
         new_id = session.execute(stmt).scalar()
         if new_id is not None:

@@ -40,7 +40,7 @@ TERMINAL_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED,
 _STATUS_CHECK = (
     "status IN ('pending', 'running', 'paused', 'completed', 'failed', 'cancelled', 'expired')"
 )
-_ACTIVE_WHERE = text("status IN ('pending', 'running', 'paused')")
+ACTIVE_WHERE = text("status IN ('pending', 'running', 'paused')")
 
 
 class MarketplaceJob(Base):
@@ -63,8 +63,8 @@ class MarketplaceJob(Base):
             "uq_marketplace_jobs_active_idempotency_key",
             "idempotency_key",
             unique=True,
-            sqlite_where=_ACTIVE_WHERE,
-            postgresql_where=_ACTIVE_WHERE,
+            sqlite_where=ACTIVE_WHERE,
+            postgresql_where=ACTIVE_WHERE,
         ),
         {"schema": TENANT},
     )
