@@ -10,6 +10,15 @@ which enforced foreign keys would refuse (or cascade). Every revision of one com
 in a single ``BEGIN IMMEDIATE`` transaction, so a failed or refused step leaves the file
 exactly as it was, and ``PRAGMA foreign_key_check`` is run before that transaction
 commits, so that a migration can never leave a dangling reference behind.
+
+On PostgreSQL (a schema per seller) one pass migrates everything: the shared tables of
+``public`` (and the legacy ``vinted`` schema) once, and each seller's tables in every
+``user_<id>`` schema, listed by :func:`app.db.migration_schemas.for_postgres` (the ids of
+``public.sellers``, or before that table exists the ``user_<digits>`` schemas, or
+``user_1`` on an empty database). The version table is ``public.alembic_version``: all
+schemas share one revision. The whole command runs in one transaction (PostgreSQL's DDL is
+transactional) under an advisory lock, so that a refusal in any seller's schema leaves
+every schema as it was and concurrent migrators wait for each other.
 """
 
 from __future__ import annotations
@@ -21,11 +30,20 @@ from sqlalchemy import Connection, MetaData, Table
 from sqlalchemy.schema import BLANK_SCHEMA, ForeignKeyConstraint, SchemaConst
 
 import app.models  # noqa: F401  (registers every table on Base.metadata)
-from app.db import PUBLIC, TENANT, Base, Database, MigrationError, resolve_database_url
+from app.db import (
+    PUBLIC,
+    TENANT,
+    Base,
+    Database,
+    MigrationError,
+    migration_schemas,
+    resolve_database_url,
+)
 from app.db.engine import create_database_engine
-from app.db.migration_schemas import ATTRIBUTE, MigrationSchemas
+from app.db.migration_schemas import ATTRIBUTE, VERSION_TABLE_SCHEMA, MigrationSchemas
 
 MAX_REPORTED_VIOLATIONS = 20
+VERSION_TABLE = "alembic_version"
 
 
 def _database(attributes: dict[str, Any]) -> tuple[Database, bool]:
@@ -47,8 +65,15 @@ def target_metadata(schemas: MigrationSchemas) -> MetaData:
     ``(schema, name)`` and does not apply ``schema_translate_map``; compared as they are,
     the models' ``tenant.products`` would never match the file's ``products``. The copy
     keeps the naming convention, so the revisions' constraint names stay the same.
+
+    On PostgreSQL the ``tenant`` placeholder becomes the first seller's schema (all of
+    them share one revision, so one stands for all) and ``public`` becomes the default
+    schema (None): PostgreSQL reflects the tables of ``public``, and foreign keys into it,
+    without a schema name, since it is on the search path.
     """
-    mapping: dict[str | None, str | None] = {PUBLIC: schemas.public, TENANT: schemas.tenant}
+    tenant = schemas.tenants[0] if schemas.tenants else None
+    public = None if schemas.public == VERSION_TABLE_SCHEMA else schemas.public
+    mapping: dict[str | None, str | None] = {PUBLIC: public, TENANT: tenant}
 
     def referred_schema(
         table: Table, to_schema: str | None, constraint: ForeignKeyConstraint, referred: str | None
@@ -95,9 +120,22 @@ def run_migrations_offline() -> None:
 
 
 def run_migrations_online() -> None:
-    """Run the requested migrations in one transaction on a foreign-keys-off connection."""
+    """Run the requested migrations in one transaction (SQLite or PostgreSQL)."""
     config = context.config
     database, owned = _database(config.attributes)
+    try:
+        if database.is_postgres:
+            _run_postgres(database)
+        else:
+            _run_sqlite(database)
+    finally:
+        if owned:
+            database.close()
+
+
+def _run_sqlite(database: Database) -> None:
+    """SQLite: one ``BEGIN IMMEDIATE`` transaction on a foreign-keys-off connection."""
+    config = context.config
     engine = create_database_engine(database.url, foreign_keys=False)
     try:
         # SQLite: every schema placeholder is the file's main schema, one pass does all.
@@ -121,8 +159,50 @@ def run_migrations_online() -> None:
                 check_foreign_keys(connection)
     finally:
         engine.dispose()
-        if owned:
-            database.close()
+
+
+def _run_postgres(database: Database) -> None:
+    """PostgreSQL: public and every seller schema in one transaction, under a lock.
+
+    The advisory lock makes a second process wait until the first has committed (it then
+    finds the database at head and has nothing to do) and keeps
+    :meth:`app.db.Database.add_seller` from adding a schema the pass would miss. The
+    seller schemas are read inside the same transaction, after the lock.
+    """
+    config = context.config
+    engine = create_database_engine(database.url)
+    try:
+        with engine.connect() as connection, connection.begin():
+            migration_schemas.lock(connection)
+            schemas = migration_schemas.for_postgres(connection)
+            config.attributes[ATTRIBUTE] = schemas
+            # autogenerate compares public and the first seller's schema with the models
+            compared = {None, schemas.public, schemas.tenants[0] if schemas.tenants else None}
+
+            def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+                if type_ == "schema":
+                    return name in compared
+                if type_ == "table":
+                    return name != VERSION_TABLE
+                return True
+
+            context.configure(
+                connection=connection,
+                target_metadata=target_metadata(schemas),
+                version_table_schema=VERSION_TABLE_SCHEMA,
+                include_schemas=True,
+                include_name=include_name,
+                # The connection is already in the transaction begun above: Alembic runs
+                # every revision inside it and never commits on its own.
+                transactional_ddl=True,
+                transaction_per_migration=False,
+                compare_type=True,
+                compare_server_default=True,
+            )
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        engine.dispose()
 
 
 if context.is_offline_mode():

@@ -5,8 +5,11 @@ Revises: ${down_revision | comma,n}
 Create Date: ${create_date}
 
 Schema arguments come from ``migration_schemas.current()``: ``.public`` for shared tables,
-``.tenant`` for per-seller tables; shared work is guarded by ``runs_public`` and per-seller
-work by ``runs_tenant``. On SQLite use batch operations and keep every constraint named.
+and per-seller work runs once per schema of ``.tenants`` (``for schema in s.tenants:``, in
+``_upgrade_tenant(schema)`` / ``_downgrade_tenant(schema)`` helpers). Raw SQL names tables
+with ``migration_schemas.qualify(schema, table)``. On SQLite use batch operations and keep
+every constraint named. Autogenerate renders the first seller's schema: replace it by the
+loop variable.
 """
 
 from __future__ import annotations
@@ -27,11 +30,11 @@ depends_on: str | Sequence[str] | None = ${repr(depends_on)}
 
 def upgrade() -> None:
     """Upgrade the schema."""
-    schemas = migration_schemas.current()
-    ${upgrades if upgrades else "del schemas"}
+    s = migration_schemas.current()
+    ${upgrades if upgrades else "del s"}
 
 
 def downgrade() -> None:
     """Downgrade the schema; raise app.db.MigrationError rather than lose data."""
-    schemas = migration_schemas.current()
-    ${downgrades if downgrades else "del schemas"}
+    s = migration_schemas.current()
+    ${downgrades if downgrades else "del s"}

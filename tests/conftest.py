@@ -39,9 +39,27 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "marketdesk.sqlite3"
 
 
+@pytest.fixture(params=["sqlite", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each behavioural test runs on the embedded SQLite and on a PostgreSQL server."""
+    return str(request.param)
+
+
 @pytest.fixture
-def db(db_path: Path) -> Iterator[Database]:
-    """A database migrated to head."""
+def db(request: pytest.FixtureRequest, backend: str, db_path: Path) -> Iterator[Database]:
+    """A database migrated to head, on the test's backend."""
+    url = (
+        str(request.getfixturevalue("pg_url")) if backend == "postgres" else f"sqlite:///{db_path}"
+    )
+    database = Database(url)
+    database.migrate()
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def sqlite_db(db_path: Path) -> Iterator[Database]:
+    """A SQLite database migrated to head (for tests of SQLite's own settings)."""
     database = Database(f"sqlite:///{db_path}")
     database.migrate()
     yield database

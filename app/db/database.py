@@ -97,7 +97,11 @@ class Database:
 
     # -- migrations -------------------------------------------------------------------
     def alembic_config(self) -> Any:
-        """An Alembic ``Config`` that points at this database."""
+        """An Alembic ``Config`` that points at this database.
+
+        On PostgreSQL one command migrates ``public`` and every seller schema (see
+        ``migrations/env.py``); the version table is ``public.alembic_version``.
+        """
         from alembic.config import Config
 
         config = Config()
@@ -106,7 +110,11 @@ class Database:
         return config
 
     def migrate(self, revision: str = "head") -> None:
-        """Upgrade the schema to ``revision`` (head by default)."""
+        """Upgrade the schema to ``revision`` (head by default).
+
+        On PostgreSQL the shared tables and every seller's schema are upgraded together, in
+        one transaction: either all of them reach ``revision`` or none changes.
+        """
         from alembic import command
 
         log.info("migrating %s to %s", self.url.render_as_string(hide_password=True), revision)
@@ -118,7 +126,10 @@ class Database:
             raise MigrationError(f"Database migration to {revision} failed: {exc}") from exc
 
     def downgrade(self, revision: str) -> None:
-        """Revert the schema to ``revision``; refuses when data would be lost."""
+        """Revert the schema (every seller's, on PostgreSQL) to ``revision``.
+
+        Refuses, changing nothing, when any seller's data would be lost.
+        """
         from alembic import command
 
         log.info("downgrading %s to %s", self.url.render_as_string(hide_password=True), revision)
@@ -131,10 +142,94 @@ class Database:
 
     def current_revision(self) -> str | None:
         """The revision the database stands at, or None before the first migration."""
+        with self.engine.connect() as conn:
+            return self._revision(conn)
+
+    def _revision(self, conn: Connection) -> str | None:
         from alembic.runtime.migration import MigrationContext
 
+        from app.db.migration_schemas import VERSION_TABLE_SCHEMA
+
+        opts = {"version_table_schema": VERSION_TABLE_SCHEMA} if self.is_postgres else {}
+        return MigrationContext.configure(conn, opts=opts).get_current_revision()
+
+    # -- sellers ----------------------------------------------------------------------
+    def sellers(self) -> list[int]:
+        """The ids of the database's sellers (``[1]`` for a SQLite file), in order."""
+        from sqlalchemy import inspect, select
+
+        from app.models.public import Seller
+
         with self.engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            schema = "public" if self.is_postgres else None
+            if not inspect(conn).has_table(Seller.__tablename__, schema=schema):
+                raise MigrationError(
+                    f"The database has no sellers table (revision {self._revision(conn)}): "
+                    "migrate it to head first"
+                )
+            bound = conn.execution_options(schema_translate_map=self.schema_map())
+            return [int(i) for i in bound.execute(select(Seller.id).order_by(Seller.id)).scalars()]
+
+    def add_seller(self, name: str) -> int:
+        """Add a seller to a PostgreSQL database and return its id.
+
+        In one transaction: a row of ``public.sellers`` (the next id), the schema
+        ``user_<id>``, and every per-seller table at head (``create_all``: all schemas
+        share the one revision of ``public.alembic_version``, so the new schema must be
+        born at head). Refuses unless the database is at head, and waits for a migration
+        in progress to end.
+        """
+        from alembic.script import ScriptDirectory
+        from sqlalchemy import insert
+
+        from app.db.base import Base
+        from app.db.errors import ConfigurationError
+        from app.db.migration_schemas import lock
+        from app.models.public import Seller
+        from app.models.public.seller import NAME_MAX_LENGTH
+
+        if not self.is_postgres:
+            raise ConfigurationError(
+                "One SQLite file holds one seller: use a separate --profile for another seller"
+            )
+        cleaned = name.strip() if isinstance(name, str) else ""
+        if not cleaned or len(cleaned) > NAME_MAX_LENGTH:
+            raise ValueError(f"A seller name must have 1 to {NAME_MAX_LENGTH} characters: {name!r}")
+
+        head = ScriptDirectory.from_config(self.alembic_config()).get_current_head()
+        tables = [table for table in Base.metadata.sorted_tables if table.schema == TENANT]
+        with self.engine.begin() as conn:
+            lock(conn)
+            revision = self._revision(conn)
+            if revision != head:
+                raise MigrationError(
+                    f"Cannot add a seller: the database is at revision {revision or 'none'}, "
+                    f"not at head {head}; migrate it first (Database.migrate() or "
+                    "'alembic upgrade head')"
+                )
+            shared = conn.execution_options(schema_translate_map={PUBLIC: "public"})
+            user_id = int(
+                shared.execute(
+                    insert(Seller).values(name=cleaned, created_at=utcnow()).returning(Seller.id)
+                ).scalar_one()
+            )
+            schema = tenant_schema(user_id)
+            taken = conn.execute(
+                text("SELECT 1 FROM pg_namespace WHERE nspname = :name"), {"name": schema}
+            ).first()
+            if taken is not None:
+                raise MigrationError(
+                    f"Cannot add seller {user_id}: schema {schema} already exists without a "
+                    "row in public.sellers; drop or rename it first"
+                )
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+            Base.metadata.create_all(
+                conn.execution_options(schema_translate_map=self.schema_map(user_id)),
+                tables=tables,
+                checkfirst=False,
+            )
+        log.info("added seller %d (%s) in schema %s", user_id, cleaned, schema)
+        return user_id
 
     # -- executor ---------------------------------------------------------------------
     @property

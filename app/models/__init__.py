@@ -1,6 +1,6 @@
 """ORM models: ``public`` holds tables shared by every seller, ``user`` the per-seller tables."""
 
-from app.models.public import MarketplaceActionType
+from app.models.public import MarketplaceActionType, Seller
 from app.models.user import (
     BatchStatus,
     JobStatus,
@@ -23,5 +23,6 @@ __all__ = [
     "MarketplaceJobStats",
     "MarketplaceTask",
     "Product",
+    "Seller",
     "TaskStatus",
 ]

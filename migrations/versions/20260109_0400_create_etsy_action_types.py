@@ -39,53 +39,59 @@ REFERRING_TABLES = ("vinted_jobs", "vinted_job_stats")
 
 
 def upgrade() -> None:
-    """Insert the Etsy action types."""
-    schemas = migration_schemas.current()
-    if schemas.runs_public:
-        now = utcnow()
-        op.bulk_insert(
-            _action_types(schemas.public),
-            [
-                {
-                    "marketplace": MARKETPLACE,
-                    "code": code,
-                    "name": name,
-                    "description": None,
-                    "priority": priority,
-                    "rate_limit_ms": rate_limit,
-                    "max_retries": retries,
-                    "timeout_seconds": timeout,
-                    "created_at": now,
-                }
-                for code, name, priority, rate_limit, retries, timeout in ACTION_TYPES
-            ],
-        )
+    """Insert the Etsy action types (shared by every seller)."""
+    s = migration_schemas.current()
+    now = utcnow()
+    op.bulk_insert(
+        _action_types(s.public),
+        [
+            {
+                "marketplace": MARKETPLACE,
+                "code": code,
+                "name": name,
+                "description": None,
+                "priority": priority,
+                "rate_limit_ms": rate_limit,
+                "max_retries": retries,
+                "timeout_seconds": timeout,
+                "created_at": now,
+            }
+            for code, name, priority, rate_limit, retries, timeout in ACTION_TYPES
+        ],
+    )
 
 
 def downgrade() -> None:
-    """Delete the Etsy action types; refuses while anything still refers to them."""
-    schemas = migration_schemas.current()
-    action_types = _action_types(schemas.public)
+    """Delete the Etsy action types; refuses while any seller's rows still refer to them."""
+    s = migration_schemas.current()
+    action_types = _action_types(s.public)
     ours = sa.select(action_types.c.id).where(
         action_types.c.marketplace == MARKETPLACE,
         action_types.c.code.in_([code for code, *_ in ACTION_TYPES]),
     )
-    if schemas.runs_tenant:
-        bind = op.get_bind()
-        for table in REFERRING_TABLES:
-            referring = sa.table(table, sa.column("action_type_id"), schema=schemas.tenant)
-            count = bind.scalar(
-                sa.select(sa.func.count())
-                .select_from(referring)
-                .where(referring.c.action_type_id.in_(ours.scalar_subquery()))
+    for schema in s.tenants:
+        _refuse_references(schema, ours)
+    op.execute(action_types.delete().where(action_types.c.id.in_(ours.scalar_subquery())))
+    # PostgreSQL: hand the freed ids out again, as SQLite does
+    migration_schemas.sync_id_sequence("marketplace_action_types", s.public)
+
+
+def _refuse_references(schema: str | None, ours: sa.Select[tuple[int]]) -> None:
+    """Refuse while a job or stats row of the seller refers to one of our action types."""
+    bind = op.get_bind()
+    for table in REFERRING_TABLES:
+        referring = sa.table(table, sa.column("action_type_id"), schema=schema)
+        count = bind.scalar(
+            sa.select(sa.func.count())
+            .select_from(referring)
+            .where(referring.c.action_type_id.in_(ours.scalar_subquery()))
+        )
+        if count:
+            raise MigrationError(
+                f"Cannot downgrade below {revision}: {count} row(s) of "
+                f"{migration_schemas.qualify(schema, table)} still refer to {MARKETPLACE} "
+                "action types; delete them first or stay at this revision"
             )
-            if count:
-                raise MigrationError(
-                    f"Cannot downgrade below {revision}: {count} row(s) of {table} still refer "
-                    f"to {MARKETPLACE} action types; delete them first or stay at this revision"
-                )
-    if schemas.runs_public:
-        op.execute(action_types.delete().where(action_types.c.id.in_(ours.scalar_subquery())))
 
 
 def _action_types(schema: str | None) -> sa.TableClause:

@@ -11,8 +11,9 @@ Create Date: 2026-01-15 19:08:00
    ``uq_marketplace_job_stats_action_marketplace_date`` on (action_type_id, marketplace, date);
 4. add ``ix_marketplace_job_stats_marketplace_created_at`` on (marketplace, created_at).
 
-The primary and foreign keys are renamed after the new table name as well. The downgrade
-refuses while stats of another marketplace exist: the old table can't tell them apart.
+The primary and foreign keys (and, on PostgreSQL, the id sequence) are renamed after the
+new table name as well. Every step runs on every seller's schema. The downgrade refuses
+while any seller has stats of another marketplace: the old table can't tell them apart.
 """
 
 from __future__ import annotations
@@ -37,19 +38,23 @@ MARKETPLACE_CHECK = "marketplace IN ('vinted', 'ebay', 'etsy')"
 
 
 def upgrade() -> None:
-    """Rename the table and add the marketplace column, constraint and index."""
-    schemas = migration_schemas.current()
-    if not schemas.runs_tenant:
-        return
-    op.rename_table(OLD, NEW, schema=schemas.tenant)
+    """Rename the table and add the marketplace column, constraint and index, per seller."""
+    s = migration_schemas.current()
+    for schema in s.tenants:
+        _upgrade_tenant(schema, s.public)
+
+
+def _upgrade_tenant(schema: str | None, public: str | None) -> None:
+    op.rename_table(OLD, NEW, schema=schema)
+    migration_schemas.rename_id_sequence(NEW, schema)
 
     # Nullable first, so that the existing rows can be filled in before NOT NULL applies.
-    with op.batch_alter_table(NEW, schema=schemas.tenant) as batch_op:
+    with op.batch_alter_table(NEW, schema=schema) as batch_op:
         batch_op.add_column(sa.Column("marketplace", sa.String(20), nullable=True))
-    stats = sa.table(NEW, sa.column("marketplace", sa.String(20)), schema=schemas.tenant)
+    stats = sa.table(NEW, sa.column("marketplace", sa.String(20)), schema=schema)
     op.execute(stats.update().values(marketplace="vinted"))
 
-    with op.batch_alter_table(NEW, schema=schemas.tenant) as batch_op:
+    with op.batch_alter_table(NEW, schema=schema) as batch_op:
         batch_op.alter_column("marketplace", existing_type=sa.String(20), nullable=False)
         batch_op.create_check_constraint(op.f(f"ck_{NEW}_marketplace"), MARKETPLACE_CHECK)
         batch_op.drop_constraint(op.f("uq_vinted_job_stats_action_date"), type_="unique")
@@ -57,18 +62,23 @@ def upgrade() -> None:
             op.f("uq_marketplace_job_stats_action_marketplace_date"),
             ["action_type_id", "marketplace", "date"],
         )
-        _rename_keys(batch_op, OLD, NEW, schemas.public)
+        _rename_keys(batch_op, OLD, NEW, public)
         batch_op.create_index(
             op.f("ix_marketplace_job_stats_marketplace_created_at"), ["marketplace", "created_at"]
         )
 
 
 def downgrade() -> None:
-    """Put the Vinted-only table back; refuses while stats of eBay or Etsy exist."""
-    schemas = migration_schemas.current()
-    if not schemas.runs_tenant:
-        return
-    stats = sa.table(NEW, sa.column("marketplace", sa.String(20)), schema=schemas.tenant)
+    """Put the Vinted-only tables back; refuses while any seller has eBay or Etsy stats."""
+    s = migration_schemas.current()
+    for schema in s.tenants:
+        _refuse_other_marketplaces(schema)
+    for schema in s.tenants:
+        _downgrade_tenant(schema, s.public)
+
+
+def _refuse_other_marketplaces(schema: str | None) -> None:
+    stats = sa.table(NEW, sa.column("marketplace", sa.String(20)), schema=schema)
     others = (
         op.get_bind()
         .execute(
@@ -82,11 +92,14 @@ def downgrade() -> None:
     if others:
         listed = ", ".join(f"{count} of {marketplace}" for marketplace, count in others)
         raise MigrationError(
-            f"Cannot downgrade below {revision}: {NEW} holds stats rows of other marketplaces "
-            f"than Vinted ({listed}); the Vinted-only {OLD} table cannot keep them apart"
+            f"Cannot downgrade below {revision}: {migration_schemas.qualify(schema, NEW)} "
+            f"holds stats rows of other marketplaces than Vinted ({listed}); the Vinted-only "
+            f"{OLD} table cannot keep them apart"
         )
 
-    with op.batch_alter_table(NEW, schema=schemas.tenant) as batch_op:
+
+def _downgrade_tenant(schema: str | None, public: str | None) -> None:
+    with op.batch_alter_table(NEW, schema=schema) as batch_op:
         batch_op.drop_index(op.f("ix_marketplace_job_stats_marketplace_created_at"))
         batch_op.drop_constraint(
             op.f("uq_marketplace_job_stats_action_marketplace_date"), type_="unique"
@@ -96,8 +109,9 @@ def downgrade() -> None:
         )
         batch_op.drop_constraint(op.f(f"ck_{NEW}_marketplace"), type_="check")
         batch_op.drop_column("marketplace")
-        _rename_keys(batch_op, NEW, OLD, schemas.public)
-    op.rename_table(NEW, OLD, schema=schemas.tenant)
+        _rename_keys(batch_op, NEW, OLD, public)
+    op.rename_table(NEW, OLD, schema=schema)
+    migration_schemas.rename_id_sequence(OLD, schema)
 
 
 def _rename_keys(batch_op: BatchOperations, old: str, new: str, public_schema: str | None) -> None:

@@ -17,9 +17,10 @@ Create Date: 2026-02-01 00:00:00
 - ``products`` gains ``currency`` ('EUR'), ``quantity`` (1), a unique ``sku``, ``photos``
   (``[]``) and checks that price and quantity are not negative.
 
-Rows the new constraints would reject make the upgrade stop with a
-:class:`app.db.MigrationError` naming them, before anything is changed. The downgrade
-refuses while jobs of another marketplace than Vinted exist; otherwise it returns to the
+Every step runs on every seller's schema. Rows the new constraints would reject, in any
+seller's schema, make the upgrade stop with a :class:`app.db.MigrationError` naming them,
+before anything is changed. On PostgreSQL the renamed table's id sequence is renamed too.
+The downgrade refuses while any seller has jobs of another marketplace than Vinted; otherwise it returns to the
 20260115_1908 shape with every job, product and stats row kept (the columns and tables
 that shape has no place for, such as batches, task steps, SKUs and photos, are dropped).
 """
@@ -101,12 +102,22 @@ def _new_job_columns() -> list[sa.Column[Any]]:
 # upgrade
 # ------------------------------------------------------------------------------------
 def upgrade() -> None:
-    """Bring the per-seller tables to the unified job queue."""
-    schemas = migration_schemas.current()
-    if not schemas.runs_tenant:
-        return
-    tenant, public = schemas.tenant, schemas.public
-    _check_legacy_rows(op.get_bind(), tenant)
+    """Bring every seller's tables to the unified job queue.
+
+    Every seller's rows are checked before any seller's tables are changed.
+    """
+    s = migration_schemas.current()
+    problems = [p for schema in s.tenants for p in _legacy_row_problems(op.get_bind(), schema)]
+    if problems:
+        raise MigrationError(
+            f"Cannot upgrade to {revision}: fix these rows first, nothing was changed: "
+            + "; ".join(problems)
+        )
+    for schema in s.tenants:
+        _upgrade_tenant(schema, s.public)
+
+
+def _upgrade_tenant(tenant: str | None, public: str | None) -> None:
     _upgrade_products(tenant)
     _create_batches(tenant, public)
     _upgrade_jobs(tenant, public)
@@ -114,26 +125,27 @@ def upgrade() -> None:
     _upgrade_stats(tenant)
 
 
-def _check_legacy_rows(bind: Connection, tenant: str | None) -> None:
-    """Refuse, naming the rows, when legacy data breaks a constraint this revision adds."""
+def _legacy_row_problems(bind: Connection, tenant: str | None) -> list[str]:
+    """The legacy rows of one seller that break a constraint this revision adds."""
     jobs = sa.table(
         "vinted_jobs", sa.column("id"), sa.column("status"), sa.column("priority"), schema=tenant
     )
     products = sa.table("products", sa.column("id"), sa.column("price"), schema=tenant)
+    qualified_jobs = migration_schemas.qualify(tenant, "vinted_jobs")
     problems: list[str] = []
     for what, query in (
         (
-            f"vinted_jobs with a status outside {JOB_STATUSES}",
+            f"{qualified_jobs} with a status outside {JOB_STATUSES}",
             sa.select(jobs.c.id).where(
                 sa.or_(jobs.c.status.is_(None), jobs.c.status.not_in(JOB_STATUSES))
             ),
         ),
         (
-            "vinted_jobs with a priority outside 1..4",
+            f"{qualified_jobs} with a priority outside 1..4",
             sa.select(jobs.c.id).where(sa.not_(jobs.c.priority.between(1, 4))),
         ),
         (
-            "products with a negative price",
+            f"{migration_schemas.qualify(tenant, 'products')} with a negative price",
             sa.select(products.c.id).where(products.c.price < 0),
         ),
     ):
@@ -141,11 +153,7 @@ def _check_legacy_rows(bind: Connection, tenant: str | None) -> None:
         if ids:
             shown = ", ".join(str(i) for i in ids[:20]) + (", ..." if len(ids) > 20 else "")
             problems.append(f"{what} (ids {shown})")
-    if problems:
-        raise MigrationError(
-            f"Cannot upgrade to {revision}: fix these rows first, nothing was changed: "
-            + "; ".join(problems)
-        )
+    return problems
 
 
 def _upgrade_products(tenant: str | None) -> None:
@@ -200,6 +208,7 @@ def _create_batches(tenant: str | None, public: str | None) -> None:
 
 def _upgrade_jobs(tenant: str | None, public: str | None) -> None:
     op.rename_table("vinted_jobs", "marketplace_jobs", schema=tenant)
+    migration_schemas.rename_id_sequence("marketplace_jobs", tenant)
     with op.batch_alter_table("marketplace_jobs", schema=tenant) as batch_op:
         for column in _new_job_columns():
             batch_op.add_column(column)
@@ -351,12 +360,15 @@ def _upgrade_stats(tenant: str | None) -> None:
 # downgrade
 # ------------------------------------------------------------------------------------
 def downgrade() -> None:
-    """Return to the 20260115_1908 shape; refuses while non-Vinted jobs exist."""
-    schemas = migration_schemas.current()
-    if not schemas.runs_tenant:
-        return
-    tenant, public = schemas.tenant, schemas.public
-    _refuse_other_marketplaces(op.get_bind(), tenant)
+    """Return to the 20260115_1908 shape; refuses while any seller has non-Vinted jobs."""
+    s = migration_schemas.current()
+    for schema in s.tenants:
+        _refuse_other_marketplaces(op.get_bind(), schema)
+    for schema in s.tenants:
+        _downgrade_tenant(schema, s.public)
+
+
+def _downgrade_tenant(tenant: str | None, public: str | None) -> None:
     _downgrade_stats(tenant)
     op.drop_table("marketplace_tasks", schema=tenant)
     _downgrade_jobs(tenant, public)
@@ -375,7 +387,8 @@ def _refuse_other_marketplaces(bind: Connection, tenant: str | None) -> None:
     if others:
         listed = ", ".join(f"{count} {marketplace}" for marketplace, count in others)
         raise MigrationError(
-            f"Cannot downgrade below {revision}: marketplace_jobs holds jobs of other "
+            f"Cannot downgrade below {revision}: "
+            f"{migration_schemas.qualify(tenant, 'marketplace_jobs')} holds jobs of other "
             f"marketplaces than Vinted ({listed}); the Vinted-only vinted_jobs table would "
             "run them as Vinted jobs. Delete them first or stay at this revision"
         )
@@ -433,6 +446,7 @@ def _downgrade_jobs(tenant: str | None, public: str | None) -> None:
         for column in reversed(_new_job_columns()):
             batch_op.drop_column(column.name)
     op.rename_table("marketplace_jobs", "vinted_jobs", schema=tenant)
+    migration_schemas.rename_id_sequence("vinted_jobs", tenant)
 
 
 def _downgrade_products(tenant: str | None) -> None:

@@ -1,9 +1,12 @@
-"""The Alembic migrations, on real SQLite files.
+"""The Alembic migrations, on real SQLite files and on PostgreSQL (a schema per seller).
 
 Legacy Vinted data survives the whole chain (and comes back on the way down), the head
 schema is exactly what the models describe, downgrades refuse instead of losing data,
 ``alembic upgrade head`` works from the repository root, and every step can be applied,
-reverted and applied again (the "stairway" test).
+reverted and applied again (the "stairway" test). The behavioural tests run on both
+backends (``db`` is parametrized); on PostgreSQL they use seller 1's schema ``user_1``.
+The PostgreSQL-only tests cover several sellers: every ``user_*`` schema is migrated and
+keeps its own rows, and :meth:`Database.add_seller` creates a schema at head.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import os
 import sqlite3
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -24,10 +29,21 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
+from sqlalchemy.engine import Connection
 from sqlalchemy.schema import BLANK_SCHEMA, SchemaConst
 
-from app.db import ENV_DB_URL, PUBLIC, TENANT, Base, Database, MigrationError
+from app.db import (
+    ENV_DB_URL,
+    PUBLIC,
+    TENANT,
+    Base,
+    ConfigurationError,
+    Database,
+    MigrationError,
+)
+from app.marketplace import MarketplaceJobService
 from app.models import MarketplaceActionType, MarketplaceJob, MarketplaceTask, Product
+from tests.support.pg import PostgresCluster
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BASELINE = "20260101_0000"
@@ -35,8 +51,14 @@ UNIFY = "20260109_0200"
 EBAY = "20260109_0300"
 ETSY = "20260109_0400"
 STATS_RENAME = "20260115_1908"
-HEAD = "20260201_0000"
-REVISIONS = (BASELINE, UNIFY, EBAY, ETSY, STATS_RENAME, HEAD)
+JOB_QUEUE = "20260201_0000"
+SELLERS = "20260202_0000"
+HEAD = SELLERS
+REVISIONS = (BASELINE, UNIFY, EBAY, ETSY, STATS_RENAME, JOB_QUEUE, SELLERS)
+BACKENDS = ("sqlite", "postgres")
+# On PostgreSQL the single-seller tests work in seller 1's schema.
+SELLER = "user_1"
+SELLER_TABLES = ("products", "vinted_jobs", "vinted_job_stats")
 
 # (marketplace, code) -> (name, priority, rate_limit_ms, max_retries, timeout_seconds)
 EXPECTED_ACTION_TYPES: dict[tuple[str, str], tuple[str, int, int, int, int]] = {
@@ -102,138 +124,232 @@ Row = dict[str, Any]
 # ---------------------------------------------------------------------------------------
 # helpers
 # ---------------------------------------------------------------------------------------
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "marketdesk.sqlite3"
-
-
-@pytest.fixture
-def db(db_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{db_path}")
+def _open(url: str) -> Iterator[Database]:
+    database = Database(url)
     try:
         yield database
     finally:
         database.close()
 
 
-def execute(db: Database, *statements: str) -> None:
-    """Run raw SQL in one transaction (foreign keys enforced, as the program runs)."""
+@pytest.fixture(params=BACKENDS)
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """An empty database: a SQLite file, or a PostgreSQL database of the private server."""
+    if request.param == "postgres":
+        url = str(request.getfixturevalue("pg_url"))
+    else:
+        url = f"sqlite:///{tmp_path / 'marketdesk.sqlite3'}"
+    yield from _open(url)
+
+
+@pytest.fixture
+def sqlite_db(tmp_path: Path) -> Iterator[Database]:
+    yield from _open(f"sqlite:///{tmp_path / 'marketdesk.sqlite3'}")
+
+
+@pytest.fixture
+def pg_db(pg_url: str) -> Iterator[Database]:
+    yield from _open(pg_url)
+
+
+def sqlite_path(db: Database) -> Path:
+    assert db.url.database is not None
+    return Path(db.url.database)
+
+
+@contextmanager
+def connect(db: Database, schema: str = SELLER) -> Iterator[Connection]:
+    """One transaction in which a seller's tables answer to their bare names.
+
+    On PostgreSQL the search path is the seller's schema, then ``public`` and the legacy
+    ``vinted`` schema, so the same SQL runs on both backends.
+    """
     with db.engine.begin() as conn:
+        if db.is_postgres:
+            conn.exec_driver_sql(f"SET LOCAL search_path TO {schema}, public, vinted")
+        yield conn
+
+
+def execute(db: Database, *statements: str, schema: str = SELLER) -> None:
+    """Run raw SQL in one transaction (foreign keys enforced, as the program runs)."""
+    with connect(db, schema) as conn:
         for statement in statements:
             conn.exec_driver_sql(statement)
 
 
-def table_rows(db: Database, table: str) -> list[Row]:
-    """Every row of ``table`` as stored (raw SQLite values), by id."""
-    with db.engine.connect() as conn:
+def table_rows(db: Database, table: str, schema: str = SELLER) -> list[Row]:
+    """Every row of ``table`` as stored (raw driver values), by id."""
+    with connect(db, schema) as conn:
         result = conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id")
         return [dict(row) for row in result.mappings()]
 
 
-def seed_legacy(db: Database) -> None:
-    execute(db, *LEGACY_ROWS)
+def as_json(value: Any) -> Any:
+    """A JSON column's value: SQLite hands back the text, psycopg the decoded value."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
-def plain_metadata() -> sa.MetaData:
-    """The models' metadata with the ``public``/``tenant`` placeholders mapped to no schema.
+def seed_legacy(db: Database, schema: str = SELLER) -> None:
+    """The legacy rows, written as the legacy system did (its sequences moved past them)."""
+    execute(db, *LEGACY_ROWS, schema=schema)
+    if db.is_postgres:
+        execute(
+            db,
+            *(
+                f"SELECT setval(pg_get_serial_sequence('{schema}.{table}', 'id'),"
+                f" (SELECT MAX(id) FROM {schema}.{table}))"
+                for table in SELLER_TABLES
+            ),
+            schema=schema,
+        )
+
+
+def pg_schemas(inspector: sa.Inspector) -> list[str]:
+    return sorted(
+        name
+        for name in inspector.get_schema_names()
+        if name != "information_schema" and not name.startswith("pg_")
+    )
+
+
+def schemas_of(db: Database) -> list[str | None]:
+    """The schemas holding Marketdesk's tables: the file's, or every user schema on PG."""
+    if not db.is_postgres:
+        return [None]
+    return list(pg_schemas(sa.inspect(db.engine)))
+
+
+def table_names(db: Database, *, qualified: bool = False) -> set[str]:
+    """Every table, by bare name (``schema.name`` on PostgreSQL when ``qualified``)."""
+    inspector = sa.inspect(db.engine)
+    return {
+        f"{schema}.{name}" if qualified and schema else name
+        for schema in schemas_of(db)
+        for name in inspector.get_table_names(schema=schema)
+    }
+
+
+def models_metadata(tenant: str | None = None) -> sa.MetaData:
+    """The models' metadata with ``tenant`` mapped to ``tenant`` and ``public`` to no schema.
 
     Alembic's autogenerate matches tables by ``(schema, name)`` and does not apply a
     connection's ``schema_translate_map``, so the models' ``tenant.products`` would never
     match the file's ``products``; this copy is what the translate map makes of the models
-    on SQLite. (Copying also brings back the foreign keys from ``tenant`` tables to
-    ``public.marketplace_action_types``, which SQLite's DDL compiler leaves out of
-    ``create_all`` as "cross-schema".)
+    (``public`` is the default schema on both backends). On SQLite, copying also brings
+    back the foreign keys from ``tenant`` tables to ``public.marketplace_action_types``,
+    which SQLite's DDL compiler leaves out of ``create_all`` as "cross-schema".
     """
 
-    def no_schema(
+    def referred(
         table: sa.Table, to_schema: str | None, constraint: Any, referred: str | None
     ) -> str | SchemaConst:
-        return BLANK_SCHEMA
+        return tenant if referred == TENANT and tenant else BLANK_SCHEMA
 
     target = sa.MetaData(naming_convention=Base.metadata.naming_convention)
     for table in Base.metadata.sorted_tables:
-        table.to_metadata(target, schema=None, referred_schema_fn=no_schema)  # type: ignore[arg-type]
+        schema = tenant if table.schema == TENANT else None
+        table.to_metadata(target, schema=schema, referred_schema_fn=referred)  # type: ignore[arg-type]
     return target
 
 
-def schema_snapshot(path: Path) -> dict[str, Row]:
-    """Everything SQLite knows about each table, in a form independent of column order."""
-    engine = sa.create_engine(f"sqlite:///{path}")
-    try:
-        inspector = sa.inspect(engine)
-        snapshot: dict[str, Row] = {}
-        for table in inspector.get_table_names():
+def schema_snapshot(db: Database) -> dict[str, Any]:
+    """Everything the database reports about each table, independent of column order.
+
+    Keys are table names on SQLite, ``schema.table`` on PostgreSQL (plus each schema's
+    sequences).
+    """
+    inspector = sa.inspect(db.engine)
+    snapshot: dict[str, Any] = {}
+    for schema in schemas_of(db):
+        sequences = sorted(inspector.get_sequence_names(schema)) if schema else []
+        if sequences:  # (a seller's schema outlives its tables: the downgrade to base keeps it)
+            snapshot[f"{schema}.<sequences>"] = sequences
+        for table in inspector.get_table_names(schema=schema):
             if table == "alembic_version":
                 continue
-            pk = inspector.get_pk_constraint(table)
-            snapshot[table] = {
+            pk = inspector.get_pk_constraint(table, schema=schema)
+            snapshot[f"{schema}.{table}" if schema else table] = {
                 "columns": {
                     c["name"]: (str(c["type"]), c["nullable"], c["default"])
-                    for c in inspector.get_columns(table)
+                    for c in inspector.get_columns(table, schema=schema)
                 },
                 "primary_key": (pk["name"], tuple(pk["constrained_columns"])),
                 "foreign_keys": sorted(
                     (
                         fk["name"],
                         tuple(fk["constrained_columns"]),
+                        str(fk["referred_schema"]),
                         fk["referred_table"],
                         tuple(fk["referred_columns"]),
                         tuple(sorted(fk["options"].items())),
                     )
-                    for fk in inspector.get_foreign_keys(table)
+                    for fk in inspector.get_foreign_keys(table, schema=schema)
                 ),
                 "unique": sorted(
                     (u["name"], tuple(u["column_names"]))
-                    for u in inspector.get_unique_constraints(table)
+                    for u in inspector.get_unique_constraints(table, schema=schema)
                 ),
                 "checks": sorted(
-                    (c["name"], c["sqltext"]) for c in inspector.get_check_constraints(table)
+                    (c["name"], c["sqltext"])
+                    for c in inspector.get_check_constraints(table, schema=schema)
                 ),
                 "indexes": sorted(
                     (
                         ix["name"],
-                        tuple(ix["column_names"]),
+                        tuple(str(c) for c in ix["column_names"]),
                         bool(ix["unique"]),
-                        str(ix.get("dialect_options", {}).get("sqlite_where")),
+                        str(
+                            sorted(
+                                (key, str(value))
+                                for key, value in ix.get("dialect_options", {}).items()
+                            )
+                        ),
                     )
-                    for ix in inspector.get_indexes(table)
+                    for ix in inspector.get_indexes(table, schema=schema)
                 ),
             }
-        return snapshot
-    finally:
-        engine.dispose()
-
-
-def data_snapshot(db: Database) -> dict[str, list[Row]]:
-    """Every row of every table; action types without their (migration-time) created_at."""
-    with db.engine.connect() as conn:
-        tables = [
-            name
-            for (name,) in conn.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'alembic_version'"
-            )
-        ]
-    snapshot = {}
-    for table in tables:
-        rows = table_rows(db, table)
-        if table.endswith("action_types"):
-            for row in rows:
-                del row["created_at"]
-        snapshot[table] = rows
     return snapshot
 
 
-def foreign_key_targets(db: Database, table: str) -> set[tuple[str, str, str]]:
+# Tables whose created_at is the time of the migration that filled them.
+MIGRATION_TIME_TABLES = ("action_types", "marketplace_action_types", "sellers")
+
+
+def data_snapshot(db: Database) -> dict[str, list[Row]]:
+    """Every row of every table, but the migration-time created_at of the shared rows."""
+    inspector = sa.inspect(db.engine)
+    snapshot = {}
     with db.engine.connect() as conn:
-        rows = conn.exec_driver_sql(f"PRAGMA foreign_key_list({table})").mappings().all()
-    return {(row["from"], row["table"], row["to"]) for row in rows}
+        for schema in schemas_of(db):
+            for table in inspector.get_table_names(schema=schema):
+                if table == "alembic_version":
+                    continue
+                name = f"{schema}.{table}" if schema else table
+                result = conn.exec_driver_sql(f"SELECT * FROM {name} ORDER BY id")
+                rows = [dict(row) for row in result.mappings()]
+                if table in MIGRATION_TIME_TABLES:
+                    for row in rows:
+                        del row["created_at"]
+                snapshot[name] = rows
+    return snapshot
+
+
+def foreign_key_targets(
+    db: Database, table: str, schema: str = SELLER
+) -> set[tuple[str, str, str]]:
+    """(column, referred table, referred column) of each foreign key of ``table``."""
+    fks = sa.inspect(db.engine).get_foreign_keys(table, schema=schema if db.is_postgres else None)
+    return {
+        (fk["constrained_columns"][0], fk["referred_table"], fk["referred_columns"][0])
+        for fk in fks
+    }
 
 
 def action_type_id(db: Database, marketplace: str, code: str) -> int:
-    with db.engine.connect() as conn:
-        found = conn.exec_driver_sql(
-            "SELECT id FROM marketplace_action_types WHERE marketplace = ? AND code = ?",
-            (marketplace, code),
+    with connect(db) as conn:
+        found = conn.execute(
+            sa.text("SELECT id FROM marketplace_action_types WHERE marketplace = :m AND code = :c"),
+            {"m": marketplace, "c": code},
         ).scalar_one()
     assert isinstance(found, int)
     return found
@@ -244,11 +360,30 @@ def revisions_base_to_head(db: Database) -> list[Script]:
     return list(reversed(list(scripts.walk_revisions("base", "heads"))))
 
 
+def alembic_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``python -m alembic ARGS`` from the repository root, on the database at ``url``."""
+    return subprocess.run(
+        [sys.executable, "-m", "alembic", *args],
+        cwd=REPO_ROOT,
+        env={**os.environ, ENV_DB_URL: url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def create_schemas(db: Database, *schemas: str) -> None:
+    with db.engine.begin() as conn:
+        for schema in schemas:
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+
+
 # ---------------------------------------------------------------------------------------
 # (a) legacy data through the whole chain and back
 # ---------------------------------------------------------------------------------------
-def test_chain_is_linear_with_the_contracted_revision_ids(db: Database) -> None:
-    scripts = revisions_base_to_head(db)
+def test_chain_is_linear_with_the_contracted_revision_ids(sqlite_db: Database) -> None:
+    scripts = revisions_base_to_head(sqlite_db)
     assert [s.revision for s in scripts] == list(REVISIONS)
     assert [s.down_revision for s in scripts] == [None, *REVISIONS[:-1]]
     for script in scripts:
@@ -264,6 +399,7 @@ def test_legacy_vinted_data_survives_upgrade_and_downgrade(db: Database) -> None
 
     db.migrate("head")
     assert db.current_revision() == HEAD
+    assert db.sellers() == [1]
 
     # Action types: the Vinted rows kept their ids (jobs and stats still point at the
     # same action), and eBay and Etsy were added: 17 rows with the documented limits.
@@ -284,7 +420,7 @@ def test_legacy_vinted_data_survives_upgrade_and_downgrade(db: Database) -> None
         )
         for row in action_types
     } == EXPECTED_ACTION_TYPES
-    with db.engine.connect() as conn:
+    with connect(db) as conn:
         listing = conn.exec_driver_sql(
             "SELECT marketplace, code, name FROM marketplace_action_types"
         ).all()
@@ -295,7 +431,7 @@ def test_legacy_vinted_data_survives_upgrade_and_downgrade(db: Database) -> None
     for old, new in zip(before["products"], products, strict=True):
         assert {key: new[key] for key in old} == old
         assert (new["currency"], new["quantity"], new["sku"]) == ("EUR", 1, None)
-        assert json.loads(new["photos"]) == []
+        assert as_json(new["photos"]) == []
 
     jobs = table_rows(db, "marketplace_jobs")
     assert len(jobs) == len(before["vinted_jobs"])
@@ -328,9 +464,10 @@ def test_legacy_vinted_data_survives_upgrade_and_downgrade(db: Database) -> None
     assert foreign_key_targets(db, "marketplace_job_stats") == {
         ("action_type_id", "marketplace_action_types", "id")
     }
-    with db.engine.connect() as conn:
-        assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
-        assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
+    if not db.is_postgres:
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar_one() == "ok"
 
     # The models read the migrated rows as the program will.
     with db.session(readonly=True) as session:
@@ -348,18 +485,24 @@ def test_legacy_vinted_data_survives_upgrade_and_downgrade(db: Database) -> None
         assert product is not None
         assert product.price == Decimal("25.00")
         assert product.photos == []
+    # the sequences carry on after the legacy ids (PostgreSQL copies them explicitly)
+    with db.session() as session, session.begin():
+        added = Product(title="New", price=Decimal("1.00"))
+        session.add(added)
+        session.flush()
+        assert added.id == 3
 
+    execute(db, "DELETE FROM products WHERE id = 3")
     db.downgrade(BASELINE)
     assert db.current_revision() == BASELINE
     assert {table: table_rows(db, table) for table in LEGACY_TABLES} == before
-    with db.engine.connect() as conn:
-        tables = {
-            name
-            for (name,) in conn.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE type = 'table'"
-            )
+    assert table_names(db) == {"alembic_version", *LEGACY_TABLES}
+    if db.is_postgres:
+        assert table_names(db, qualified=True) == {
+            "public.alembic_version",
+            "vinted.action_types",
+            *(f"{SELLER}.{table}" for table in SELLER_TABLES),
         }
-    assert tables == {"alembic_version", *LEGACY_TABLES}
     assert foreign_key_targets(db, "vinted_jobs") == {
         ("action_type_id", "action_types", "id"),
         ("product_id", "products", "id"),
@@ -369,38 +512,75 @@ def test_legacy_vinted_data_survives_upgrade_and_downgrade(db: Database) -> None
 # ---------------------------------------------------------------------------------------
 # (b) the head schema is the models' schema
 # ---------------------------------------------------------------------------------------
-def test_head_matches_the_models(db: Database, db_path: Path, tmp_path: Path) -> None:
+def test_head_matches_the_models(
+    db: Database, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     db.migrate("head")
-    models = plain_metadata()
+    tenant = SELLER if db.is_postgres else None
+    models = models_metadata(tenant)
 
     with db.engine.connect() as conn:
-        translated = conn.execution_options(schema_translate_map={TENANT: None, PUBLIC: None})
-        context = MigrationContext.configure(
-            translated, opts={"compare_type": True, "compare_server_default": True}
-        )
+        if db.is_postgres:
+            compared = {None, tenant}
+            opts: dict[str, Any] = {
+                "include_schemas": True,
+                "include_name": lambda name, type_, parents: (
+                    name in compared if type_ == "schema" else name != "alembic_version"
+                ),
+                "version_table_schema": "public",
+            }
+            context = MigrationContext.configure(
+                conn, opts={"compare_type": True, "compare_server_default": True, **opts}
+            )
+        else:
+            translated = conn.execution_options(schema_translate_map={TENANT: None, PUBLIC: None})
+            context = MigrationContext.configure(
+                translated, opts={"compare_type": True, "compare_server_default": True}
+            )
         assert compare_metadata(context, models) == []
 
     # compare_metadata does not look at CHECK constraints, at the WHERE of a partial
     # index, at primary or foreign key names, nor at column defaults left in the file by
-    # the legacy tables in every case; compare what SQLite reports for the migrated file
-    # with a file made by create_all from the same models.
-    reference = tmp_path / "reference.sqlite3"
-    engine = sa.create_engine(f"sqlite:///{reference}")
-    try:
-        models.create_all(engine)
-    finally:
-        engine.dispose()
-    migrated, expected = schema_snapshot(db_path), schema_snapshot(reference)
+    # the legacy tables in every case; compare what the database reports for the migrated
+    # schema with one made by create_all from the same models.
+    if db.is_postgres:
+        cluster: PostgresCluster = request.getfixturevalue("pg_cluster")
+        reference = Database(cluster.create_database(f"reference_{uuid.uuid4().hex[:12]}"))
+        try:
+            with reference.engine.begin() as conn:
+                conn.exec_driver_sql(f"CREATE SCHEMA {SELLER}")
+                Base.metadata.create_all(
+                    conn.execution_options(schema_translate_map=reference.schema_map(1))
+                )
+            expected = schema_snapshot(reference)
+        finally:
+            reference.close()
+    else:
+        reference = Database(f"sqlite:///{tmp_path / 'reference.sqlite3'}")
+        try:
+            models.create_all(reference.engine)
+            expected = schema_snapshot(reference)
+        finally:
+            reference.close()
+    migrated = schema_snapshot(db)
     assert migrated.keys() == expected.keys()
     for table, shape in expected.items():
         assert migrated[table] == shape, table
 
-    with db.engine.connect() as conn:
-        index_sql = conn.exec_driver_sql(
-            "SELECT sql FROM sqlite_master WHERE name = ?",
-            ("uq_marketplace_jobs_active_idempotency_key",),
-        ).scalar_one()
-    assert index_sql.endswith("WHERE status IN ('pending', 'running', 'paused')")
+    with connect(db) as conn:
+        if db.is_postgres:
+            index_sql = conn.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = 'user_1'"
+                " AND indexname = 'uq_marketplace_jobs_active_idempotency_key'"
+            ).scalar_one()
+            assert "WHERE" in index_sql
+            assert all(s in index_sql for s in ("'pending'", "'running'", "'paused'"))
+        else:
+            index_sql = conn.exec_driver_sql(
+                "SELECT sql FROM sqlite_master WHERE name = ?",
+                ("uq_marketplace_jobs_active_idempotency_key",),
+            ).scalar_one()
+            assert index_sql.endswith("WHERE status IN ('pending', 'running', 'paused')")
 
 
 def test_models_write_to_the_migrated_schema(db: Database) -> None:
@@ -446,7 +626,7 @@ def test_models_write_to_the_migrated_schema(db: Database) -> None:
 # ---------------------------------------------------------------------------------------
 # (c) downgrades and upgrades refuse rather than lose or corrupt data
 # ---------------------------------------------------------------------------------------
-def test_downgrade_refuses_while_ebay_jobs_exist(db: Database, db_path: Path) -> None:
+def test_downgrade_refuses_while_ebay_jobs_exist(db: Database) -> None:
     db.migrate(BASELINE)
     seed_legacy(db)
     db.migrate("head")
@@ -454,16 +634,16 @@ def test_downgrade_refuses_while_ebay_jobs_exist(db: Database, db_path: Path) ->
         db,
         "INSERT INTO marketplace_jobs (marketplace, action_type_id, status, cancel_requested,"
         " priority, retry_count, max_retries, attempts, run_at, created_at)"
-        f" VALUES ('ebay', {action_type_id(db, 'ebay', 'publish')}, 'pending', 0, 3, 0, 3, 0,"
-        " '2026-02-02 10:00:00.000000', '2026-02-02 10:00:00.000000')",
+        f" VALUES ('ebay', {action_type_id(db, 'ebay', 'publish')}, 'pending', FALSE, 3, 0, 3,"
+        " 0, '2026-02-02 10:00:00.000000', '2026-02-02 10:00:00.000000')",
     )
-    schema, data = schema_snapshot(db_path), data_snapshot(db)
+    schema, data = schema_snapshot(db), data_snapshot(db)
 
     with pytest.raises(MigrationError, match=r"jobs of other marketplaces than Vinted \(1 ebay\)"):
         db.downgrade(BASELINE)
 
     assert db.current_revision() == HEAD
-    assert schema_snapshot(db_path) == schema
+    assert schema_snapshot(db) == schema
     assert data_snapshot(db) == data
 
     execute(db, "DELETE FROM marketplace_jobs WHERE marketplace = 'ebay'")
@@ -472,7 +652,7 @@ def test_downgrade_refuses_while_ebay_jobs_exist(db: Database, db_path: Path) ->
     assert len(table_rows(db, "vinted_jobs")) == 5
 
 
-def test_downgrade_refuses_while_ebay_stats_exist(db: Database, db_path: Path) -> None:
+def test_downgrade_refuses_while_ebay_stats_exist(db: Database) -> None:
     db.migrate("head")
     execute(
         db,
@@ -481,14 +661,15 @@ def test_downgrade_refuses_while_ebay_stats_exist(db: Database, db_path: Path) -
         f" VALUES ({action_type_id(db, 'ebay', 'sync')}, 'ebay', '2026-02-02', 1, 1, 0, 900,"
         " '2026-02-02 10:00:00.000000')",
     )
-    schema = schema_snapshot(db_path)
+    schema = schema_snapshot(db)
 
-    # 20260201_0000 steps down without complaint, then 20260115_1908 refuses: the whole
-    # downgrade is one transaction, so the file is left at head, untouched.
+    # 20260202_0000 and 20260201_0000 step down without complaint, then 20260115_1908
+    # refuses: the whole downgrade is one transaction, so the database is left at head,
+    # untouched.
     with pytest.raises(MigrationError, match=r"stats rows of other marketplaces .*1 of ebay"):
         db.downgrade(BASELINE)
     assert db.current_revision() == HEAD
-    assert schema_snapshot(db_path) == schema
+    assert schema_snapshot(db) == schema
 
 
 @pytest.mark.parametrize(
@@ -518,7 +699,7 @@ def test_action_types_downgrade_refuses_while_referenced(
             f" VALUES ({publish}, '2026-01-10', '2026-01-10 10:00:00.000000')",
         )
 
-    refused = rf"1 row\(s\) of {table} still refer to {marketplace} action types"
+    refused = rf"1 row\(s\) of ({SELLER}\.)?{table} still refer to {marketplace} action types"
     with pytest.raises(MigrationError, match=refused):
         db.downgrade(down_to)
     assert db.current_revision() == ETSY
@@ -542,7 +723,9 @@ def test_unify_downgrade_refuses_other_marketplaces_action_types(db: Database) -
 def test_baseline_downgrade_refuses_to_drop_seller_data(db: Database) -> None:
     db.migrate(BASELINE)
     seed_legacy(db)
-    with pytest.raises(MigrationError, match=r"table products still holds 2 row\(s\)"):
+    with pytest.raises(
+        MigrationError, match=rf"table ({SELLER}\.)?products still holds 2 row\(s\)"
+    ):
         db.downgrade("base")
     assert db.current_revision() == BASELINE
 
@@ -567,11 +750,12 @@ def test_upgrade_refuses_legacy_rows_the_new_constraints_reject(db: Database) ->
     assert len(table_rows(db, "action_types")) == 7
 
 
-def test_migration_refuses_to_leave_dangling_foreign_keys(db: Database, db_path: Path) -> None:
+def test_migration_refuses_to_leave_dangling_foreign_keys(sqlite_db: Database) -> None:
+    db = sqlite_db
     db.migrate(BASELINE)
     seed_legacy(db)
     # written behind the program's back, with SQLite's foreign keys off (the default)
-    raw = sqlite3.connect(db_path)
+    raw = sqlite3.connect(sqlite_path(db))
     try:
         with raw:
             raw.execute(
@@ -586,42 +770,39 @@ def test_migration_refuses_to_leave_dangling_foreign_keys(db: Database, db_path:
     assert db.current_revision() == BASELINE
 
 
+def test_sqlite_holds_one_seller(sqlite_db: Database) -> None:
+    sqlite_db.migrate("head")
+    assert sqlite_db.sellers() == [1]
+    assert table_rows(sqlite_db, "sellers")[0]["name"] == "Seller 1"
+    with pytest.raises(ConfigurationError, match="One SQLite file holds one seller"):
+        sqlite_db.add_seller("Second shop")
+    assert sqlite_db.sellers() == [1]
+
+
 # ---------------------------------------------------------------------------------------
 # (d) the command line, from the repository root
 # ---------------------------------------------------------------------------------------
 def test_alembic_command_line_upgrades_the_configured_database(tmp_path: Path) -> None:
-    path = tmp_path / "cli.sqlite3"
-    env = {**os.environ, ENV_DB_URL: f"sqlite:///{path}"}
+    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
 
-    def alembic(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "alembic", *args],
-            cwd=REPO_ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-
-    upgraded = alembic("upgrade", "head")
+    upgraded = alembic_cli(url, "upgrade", "head")
     assert upgraded.returncode == 0, upgraded.stderr
-    current = alembic("current")
+    current = alembic_cli(url, "current")
     assert current.returncode == 0, current.stderr
     assert f"{HEAD} (head)" in current.stdout
     # autogenerate finds nothing to do: the head schema is the models' schema
-    checked = alembic("check")
+    checked = alembic_cli(url, "check")
     assert checked.returncode == 0, checked.stdout + checked.stderr
     assert "No new upgrade operations detected" in checked.stdout
 
-    database = Database(f"sqlite:///{path}")
+    database = Database(url)
     try:
         assert database.current_revision() == HEAD
         assert len(table_rows(database, "marketplace_action_types")) == 17
     finally:
         database.close()
 
-    offline = alembic("upgrade", "head", "--sql")
+    offline = alembic_cli(url, "upgrade", "head", "--sql")
     assert offline.returncode != 0
     assert "Offline migrations (alembic --sql) are not supported" in offline.stderr
 
@@ -630,7 +811,7 @@ def test_alembic_command_line_upgrades_the_configured_database(tmp_path: Path) -
 # (e) the stairway: every step up, down and up again
 # ---------------------------------------------------------------------------------------
 @pytest.mark.parametrize("with_data", [False, True], ids=["empty", "legacy-data"])
-def test_stairway(db: Database, db_path: Path, with_data: bool) -> None:
+def test_stairway(db: Database, with_data: bool) -> None:
     steps = revisions_base_to_head(db)
     if with_data:
         # the baseline itself refuses to be dropped while it holds data: start above it
@@ -641,22 +822,386 @@ def test_stairway(db: Database, db_path: Path, with_data: bool) -> None:
     for step in steps:
         down_to = step.down_revision or "base"
         assert isinstance(down_to, str)
-        schema_before, data_before = schema_snapshot(db_path), data_snapshot(db)
+        schema_before, data_before = schema_snapshot(db), data_snapshot(db)
 
         db.migrate(step.revision)
         assert db.current_revision() == step.revision
-        schema_up, data_up = schema_snapshot(db_path), data_snapshot(db)
+        schema_up, data_up = schema_snapshot(db), data_snapshot(db)
 
         db.downgrade(down_to)
         assert db.current_revision() == (None if down_to == "base" else down_to)
-        assert schema_snapshot(db_path) == schema_before, f"{step.revision} down: schema"
+        assert schema_snapshot(db) == schema_before, f"{step.revision} down: schema"
         assert data_snapshot(db) == data_before, f"{step.revision} down: data"
 
         db.migrate(step.revision)
-        assert schema_snapshot(db_path) == schema_up, f"{step.revision} up again: schema"
+        assert schema_snapshot(db) == schema_up, f"{step.revision} up again: schema"
         assert data_snapshot(db) == data_up, f"{step.revision} up again: data"
 
     assert db.current_revision() == HEAD
     if with_data:
         assert len(table_rows(db, "marketplace_jobs")) == 5
         assert {row["marketplace"] for row in table_rows(db, "marketplace_job_stats")} == {"vinted"}
+
+
+# ---------------------------------------------------------------------------------------
+# (f) PostgreSQL: a schema per seller, one revision for all
+# ---------------------------------------------------------------------------------------
+# Seller 2's legacy data: seller 1's rows, told apart, and without job 5.
+SELLER_2_CHANGES = (
+    "UPDATE products SET title = title || ' (shop 2)'",
+    "UPDATE vinted_jobs SET error_message = 'shop 2' WHERE id = 1",
+    "DELETE FROM vinted_jobs WHERE id = 5",
+    "UPDATE vinted_job_stats SET total_jobs = total_jobs + 100",
+)
+
+
+def seller_snapshot(db: Database, schema: str) -> dict[str, list[Row]]:
+    """Every row of a seller's tables, by table (``marketplace_*`` under the legacy names)."""
+    names = {table: table for table in SELLER_TABLES}
+    if db.current_revision() not in (BASELINE, UNIFY, EBAY, ETSY):
+        names = {
+            "products": "products",
+            "vinted_jobs": "marketplace_jobs",
+            "vinted_job_stats": "marketplace_job_stats",
+        }
+    return {legacy: table_rows(db, table, schema) for legacy, table in names.items()}
+
+
+def test_postgres_every_seller_schema_is_migrated_with_its_data(pg_db: Database) -> None:
+    db = pg_db
+    # two sellers' schemas exist before the first migration
+    create_schemas(db, "user_1", "user_2")
+    db.migrate(BASELINE)
+    assert table_names(db, qualified=True) == {
+        "public.alembic_version",
+        "vinted.action_types",
+        *(f"{schema}.{table}" for schema in ("user_1", "user_2") for table in SELLER_TABLES),
+    }
+    seed_legacy(db, "user_1")
+    seed_legacy(db, "user_2")
+    execute(db, *SELLER_2_CHANGES, schema="user_2")
+    before = {schema: seller_snapshot(db, schema) for schema in ("user_1", "user_2")}
+    assert before["user_1"] != before["user_2"]
+    action_types_before = table_rows(db, "action_types")
+    assert len(action_types_before) == 7
+
+    db.migrate("head")
+    assert db.current_revision() == HEAD
+    assert db.sellers() == [1, 2]
+    sellers = table_rows(db, "sellers")
+    assert [(row["id"], row["name"]) for row in sellers] == [(1, "Seller 1"), (2, "Seller 2")]
+    # the shared tables live in public, the legacy vinted schema is gone, the version
+    # table is public's alone
+    tables = table_names(db, qualified=True)
+    assert {"public.alembic_version", "public.marketplace_action_types", "public.sellers"} <= tables
+    assert not any(name.startswith("vinted.") for name in tables)
+    assert "vinted" not in schemas_of(db)
+    expected_tables = {
+        "marketplace_batches",
+        "marketplace_job_stats",
+        "marketplace_jobs",
+        "marketplace_tasks",
+        "products",
+    }
+    for schema in ("user_1", "user_2"):
+        assert {name.split(".", 1)[1] for name in tables if name.startswith(f"{schema}.")} == (
+            expected_tables
+        )
+
+    for schema in ("user_1", "user_2"):
+        after = seller_snapshot(db, schema)
+        for table, old_rows in before[schema].items():
+            new_rows = after[table]
+            assert len(new_rows) == len(old_rows), (schema, table)
+            for old, new in zip(old_rows, new_rows, strict=True):
+                assert {key: new[key] for key in old} == old, (schema, table)
+                if table != "products":
+                    assert new["marketplace"] == "vinted"
+        assert foreign_key_targets(db, "marketplace_jobs", schema) == {
+            ("action_type_id", "marketplace_action_types", "id"),
+            ("product_id", "products", "id"),
+            ("batch_id", "marketplace_batches", "id"),
+        }
+    assert len(table_rows(db, "marketplace_jobs", "user_2")) == 4
+    assert [row["total_jobs"] for row in table_rows(db, "marketplace_job_stats", "user_2")] == [
+        110,
+        103,
+        101,
+        100,
+    ]
+    # every foreign key of a seller points into the seller's own schema or into public
+    with db.engine.connect() as conn:
+        targets = conn.execute(
+            sa.text(
+                "SELECT DISTINCT n.nspname, r.nspname FROM pg_constraint c"
+                " JOIN pg_class t ON t.oid = c.conrelid"
+                " JOIN pg_namespace n ON n.oid = t.relnamespace"
+                " JOIN pg_class f ON f.oid = c.confrelid"
+                " JOIN pg_namespace r ON r.oid = f.relnamespace"
+                " WHERE c.contype = 'f' AND n.nspname LIKE 'user%'"
+            )
+        ).all()
+    assert set(targets) == {
+        ("user_1", "user_1"),
+        ("user_1", "public"),
+        ("user_2", "user_2"),
+        ("user_2", "public"),
+    }
+
+    # each seller's session sees its own rows
+    for user_id, title in ((1, "Levi's 501 jeans"), (2, "Levi's 501 jeans (shop 2)")):
+        with db.session(user_id, readonly=True) as session:
+            product = session.get(Product, 1)
+            assert product is not None
+            assert product.title == title
+            job = session.get(MarketplaceJob, 1)
+            assert job is not None
+            assert job.error_message == (None if user_id == 1 else "shop 2")
+
+    db.downgrade(BASELINE)
+    assert db.current_revision() == BASELINE
+    for schema in ("user_1", "user_2"):
+        assert seller_snapshot(db, schema) == before[schema]
+    assert table_rows(db, "action_types") == action_types_before
+    assert table_names(db, qualified=True) == {
+        "public.alembic_version",
+        "vinted.action_types",
+        *(f"{schema}.{table}" for schema in ("user_1", "user_2") for table in SELLER_TABLES),
+    }
+
+    # and up again: the sellers are found from their schemas once more
+    db.migrate("head")
+    assert db.sellers() == [1, 2]
+    for schema in ("user_1", "user_2"):
+        assert len(table_rows(db, "products", schema)) == 2
+
+
+def test_postgres_first_migration_creates_seller_1(pg_db: Database) -> None:
+    pg_db.migrate("head")
+    assert pg_db.sellers() == [1]
+    assert "user_1" in schemas_of(pg_db)
+    assert pg_db.current_revision() == HEAD
+
+
+def test_postgres_refusal_in_one_seller_changes_no_seller(pg_db: Database) -> None:
+    db = pg_db
+    create_schemas(db, "user_1", "user_2")
+    db.migrate(BASELINE)
+    seed_legacy(db, "user_1")
+    seed_legacy(db, "user_2")
+    execute(db, "UPDATE vinted_jobs SET priority = 9 WHERE id = 3", schema="user_2")
+    schema, data = schema_snapshot(db), data_snapshot(db)
+
+    with pytest.raises(MigrationError, match=r"user_2\.vinted_jobs with a priority outside"):
+        db.migrate("head")
+    assert db.current_revision() == BASELINE
+    assert schema_snapshot(db) == schema
+    assert data_snapshot(db) == data
+
+    execute(db, "UPDATE vinted_jobs SET priority = 3 WHERE id = 3", schema="user_2")
+    db.migrate("head")
+    # a downgrade refused by seller 2's data leaves seller 1 at head too
+    execute(
+        db,
+        "INSERT INTO marketplace_job_stats (action_type_id, marketplace, date, total_jobs,"
+        " success_count, failure_count, total_duration_ms, created_at)"
+        f" VALUES ({action_type_id(db, 'etsy', 'sync')}, 'etsy', '2026-02-02', 1, 1, 0, 900,"
+        " '2026-02-02 10:00:00.000000')",
+        schema="user_2",
+    )
+    schema, data = schema_snapshot(db), data_snapshot(db)
+    with pytest.raises(MigrationError, match=r"user_2\.marketplace_job_stats holds stats rows"):
+        db.downgrade(BASELINE)
+    assert db.current_revision() == HEAD
+    assert schema_snapshot(db) == schema
+    assert data_snapshot(db) == data
+
+
+def structure(db: Database, schema: str) -> dict[str, list[tuple[Any, ...]]]:
+    """A seller schema's tables as information_schema and pg_indexes describe them."""
+    queries = {
+        "columns": (
+            "SELECT table_name, column_name, data_type, is_nullable, character_maximum_length,"
+            " numeric_precision, numeric_scale, column_default"
+            " FROM information_schema.columns WHERE table_schema = :schema"
+        ),
+        "constraints": (
+            "SELECT table_name, constraint_name, constraint_type"
+            " FROM information_schema.table_constraints"
+            " WHERE table_schema = :schema AND constraint_type <> 'CHECK'"
+        ),
+        "checks": (
+            "SELECT cc.constraint_name, cc.check_clause"
+            " FROM information_schema.check_constraints cc"
+            " WHERE cc.constraint_schema = :schema AND cc.constraint_name NOT LIKE '%_not_null'"
+        ),
+        "key_columns": (
+            "SELECT table_name, constraint_name, column_name, ordinal_position"
+            " FROM information_schema.key_column_usage WHERE table_schema = :schema"
+        ),
+        "references": (
+            "SELECT rc.constraint_name, rc.unique_constraint_schema, rc.unique_constraint_name,"
+            " rc.update_rule, rc.delete_rule FROM information_schema.referential_constraints rc"
+            " WHERE rc.constraint_schema = :schema"
+        ),
+        "indexes": (
+            "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = :schema"
+        ),
+        "sequences": (
+            "SELECT sequence_name, data_type FROM information_schema.sequences"
+            " WHERE sequence_schema = :schema"
+        ),
+    }
+    described: dict[str, list[tuple[Any, ...]]] = {}
+    with db.engine.connect() as conn:
+        for what, query in queries.items():
+            rows = conn.execute(sa.text(query), {"schema": schema}).all()
+            described[what] = sorted(
+                tuple(
+                    (
+                        "<schema>"
+                        if value == schema
+                        else value.replace(f"{schema}.", "<schema>.")
+                        if isinstance(value, str)
+                        else value
+                    )
+                    for value in row
+                )
+                for row in rows
+            )
+    # a schema that exists for the comparison to mean something
+    assert described["columns"], schema
+    # the seller schema is the only one named, apart from public
+    assert not any(
+        "user_" in value
+        for rows in described.values()
+        for row in rows
+        for value in row
+        if isinstance(value, str) and value != schema
+    )
+    return described
+
+
+def test_postgres_add_seller_creates_its_schema_at_head(pg_db: Database) -> None:
+    db = pg_db
+    create_schemas(db, "user_1", "user_2")
+    db.migrate(BASELINE)
+    seed_legacy(db, "user_1")
+    db.migrate("head")
+    assert db.sellers() == [1, 2]
+
+    assert db.add_seller("  Third shop ") == 3
+    assert db.sellers() == [1, 2, 3]
+    assert table_rows(db, "sellers")[-1]["name"] == "Third shop"
+    assert db.current_revision() == HEAD
+
+    # the new seller works through the models and the job service
+    with db.session(user_id=3) as session, session.begin():
+        product = Product(title="Teak chair", price=Decimal("80.00"), sku="CHAIR-1")
+        session.add(product)
+        session.flush()
+        product_id = product.id
+    job = MarketplaceJobService(db, user_id=3).create_job(marketplace="ebay", action_code="sync")
+    assert job.marketplace == "ebay"
+    assert (product_id, job.id) == (1, 1)
+    assert [row["title"] for row in table_rows(db, "products", "user_3")] == ["Teak chair"]
+    assert [row["marketplace"] for row in table_rows(db, "marketplace_jobs", "user_3")] == ["ebay"]
+    assert len(table_rows(db, "marketplace_jobs", "user_1")) == 5
+    assert table_rows(db, "marketplace_jobs", "user_2") == []
+
+    # created at head by create_all, it has exactly the migrated schemas' structure,
+    # down to the constraint, index and sequence names
+    migrated, created = structure(db, "user_1"), structure(db, "user_3")
+    assert migrated.keys() == created.keys()
+    for what in migrated:
+        assert created[what] == migrated[what], what
+    assert structure(db, "user_2") == migrated
+
+    # its data is guarded by the downgrades like everybody's
+    with pytest.raises(MigrationError, match=r"user_3\.marketplace_jobs holds jobs .*\(1 ebay\)"):
+        db.downgrade(BASELINE)
+    assert db.sellers() == [1, 2, 3]
+    execute(db, "DELETE FROM marketplace_jobs", schema="user_3")
+    db.downgrade(JOB_QUEUE)
+    db.downgrade(STATS_RENAME)
+    assert len(table_rows(db, "products", "user_3")) == 1
+    assert len(table_rows(db, "vinted_jobs", "user_1")) == 5
+    db.migrate("head")
+    assert db.sellers() == [1, 2, 3]
+    assert db.add_seller("Fourth shop") == 4
+
+
+def test_postgres_add_seller_refuses_below_head(pg_db: Database) -> None:
+    db = pg_db
+    with pytest.raises(MigrationError, match="at revision none, not at head"):
+        db.add_seller("Early shop")
+    db.migrate(JOB_QUEUE)
+    with pytest.raises(MigrationError, match=rf"at revision {JOB_QUEUE}, not at head {HEAD}"):
+        db.add_seller("Early shop")
+    with pytest.raises(MigrationError, match="no sellers table"):
+        db.sellers()
+    assert schemas_of(db) == ["public", "user_1"]
+    db.migrate("head")
+    with pytest.raises(ValueError, match="1 to 100 characters"):
+        db.add_seller(" ")
+    assert db.add_seller("On time") == 2
+
+
+def test_postgres_concurrent_migrations_wait_for_each_other(pg_url: str) -> None:
+    # Several workers starting at once all migrate: the advisory lock lines them up, the
+    # first one does the work and the others find the database at head.
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "alembic", "upgrade", "head"],
+            cwd=REPO_ROOT,
+            env={**os.environ, ENV_DB_URL: pg_url},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    for process in processes:
+        _, stderr = process.communicate(timeout=120)
+        assert process.returncode == 0, stderr
+
+    database = Database(pg_url)
+    try:
+        assert database.current_revision() == HEAD
+        assert database.sellers() == [1]
+        assert len(table_rows(database, "marketplace_action_types")) == 17
+    finally:
+        database.close()
+
+
+def test_postgres_alembic_command_line(pg_url: str) -> None:
+    upgraded = alembic_cli(pg_url, "upgrade", "head")
+    assert upgraded.returncode == 0, upgraded.stderr
+    current = alembic_cli(pg_url, "current")
+    assert current.returncode == 0, current.stderr
+    assert f"{HEAD} (head)" in current.stdout
+    # autogenerate, comparing public and the first seller's schema, finds nothing to do
+    checked = alembic_cli(pg_url, "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "No new upgrade operations detected" in checked.stdout
+
+    database = Database(pg_url)
+    try:
+        assert database.current_revision() == HEAD
+        assert database.sellers() == [1]
+        assert len(table_rows(database, "marketplace_action_types")) == 17
+        assert database.add_seller("Second shop") == 2
+    finally:
+        database.close()
+
+    # both sellers step down and up again through the command line
+    downgraded = alembic_cli(pg_url, "downgrade", BASELINE)
+    assert downgraded.returncode == 0, downgraded.stderr
+    upgraded = alembic_cli(pg_url, "upgrade", "head")
+    assert upgraded.returncode == 0, upgraded.stderr
+    database = Database(pg_url)
+    try:
+        assert database.sellers() == [1, 2]
+        assert table_rows(database, "marketplace_jobs", "user_2") == []
+    finally:
+        database.close()

@@ -44,7 +44,8 @@ def test_bad_urls_are_explained(url: str, message: str) -> None:
         Database(url)
 
 
-def test_sqlite_settings(db: Database) -> None:
+def test_sqlite_settings(sqlite_db: Database) -> None:
+    db = sqlite_db
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
@@ -52,8 +53,9 @@ def test_sqlite_settings(db: Database) -> None:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
 
 
-def test_writers_wait_for_each_other_instead_of_failing(db: Database) -> None:
+def test_writers_wait_for_each_other_instead_of_failing(sqlite_db: Database) -> None:
     """Two read-then-write transactions: BEGIN IMMEDIATE makes the second wait, not fail."""
+    db = sqlite_db
     with db.session() as session, session.begin():
         session.execute(text("CREATE TABLE counter (n INTEGER)"))
         session.execute(text("INSERT INTO counter VALUES (0)"))
@@ -79,7 +81,8 @@ def test_writers_wait_for_each_other_instead_of_failing(db: Database) -> None:
         assert session.execute(text("SELECT n FROM counter")).scalar_one() == 80
 
 
-def test_session_maps_the_seller(db: Database) -> None:
+def test_session_maps_the_seller(sqlite_db: Database) -> None:
+    db = sqlite_db
     assert db.schema_map(1) == {"tenant": None, "public": None}
     with pytest.raises(ValueError, match="Invalid user id"):
         db.session(user_id=0)
