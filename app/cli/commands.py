@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from collections import defaultdict
 
+from app.db import Database
 from app.marketplace import MarketplaceJobService
 
 
@@ -89,4 +90,17 @@ def stats(service: MarketplaceJobService, args: argparse.Namespace) -> int:
         print(f"No finished jobs in the last {args.days} day(s).")
     for marketplace, (total, ok, _failed) in sorted(totals.items()):
         print(f"{marketplace}: {total} job(s), {100 * ok / total:.1f}% succeeded")
+    return 0
+
+
+def seller(db: Database, args: argparse.Namespace) -> int:
+    """List the sellers, or add one (its schema is created at the current revision)."""
+    if args.seller_command == "add":
+        name = args.name.strip()
+        if not name:
+            raise ValueError("A seller needs a name")
+        print(f"Seller {db.add_seller(name)} added: {name}")
+        return 0
+    for seller_id in db.sellers():
+        print(seller_id)
     return 0

@@ -54,13 +54,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"Database is at revision {db.current_revision()}")
             return 0
         db.migrate()
-        if args.command == "worker":
-            return run_worker(db, args)
         from app.cli import commands
 
+        if args.command == "seller":
+            return commands.seller(db, args)
+        if args.seller not in db.sellers():
+            return fail(f"Unknown seller: {args.seller} (see '{PROG} seller list')")
+        if args.command == "worker":
+            return run_worker(db, args)
         if args.command == "job":
-            return commands.job(MarketplaceJobService(db), args)
-        return commands.stats(MarketplaceJobService(db), args)
+            return commands.job(MarketplaceJobService(db, args.seller), args)
+        return commands.stats(MarketplaceJobService(db, args.seller), args)
     except (MarketplaceError, DatabaseError, ValueError, LookupError) as exc:
         return fail(str(exc))
     finally:
@@ -78,7 +82,7 @@ def run_worker(db: Database, args: argparse.Namespace) -> int:
 
     async def serve() -> None:
         processor = MarketplaceJobProcessor(
-            db, marketplace=args.marketplace, lease_seconds=args.lease
+            db, user_id=args.seller, marketplace=args.marketplace, lease_seconds=args.lease
         )
         runner = JobRunner(processor, concurrency=args.concurrency)
         loop = asyncio.get_running_loop()

@@ -74,6 +74,9 @@ def build_parser() -> Parser:
     parser.add_argument(
         "--profile", default="default", help="seller profile (one database file each)"
     )
+    parser.add_argument(
+        "--seller", type=positive_int, default=1, help="seller id on a shared PostgreSQL queue"
+    )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
@@ -113,6 +116,14 @@ def build_parser() -> Parser:
     ):
         action = job_sub.add_parser(name, help=text)
         action.add_argument("job_id", type=positive_int)
+
+    seller = sub.add_parser("seller", help="list or add sellers (PostgreSQL: a schema each)")
+    seller_sub = seller.add_subparsers(
+        dest="seller_command", metavar="ACTION", parser_class=Parser, required=True
+    )
+    seller_sub.add_parser("list", help="show the sellers")
+    add = seller_sub.add_parser("add", help="add a seller with a schema of its own")
+    add.add_argument("name", help="the seller's name")
 
     stats = sub.add_parser("stats", help="job outcomes per marketplace and action")
     stats.add_argument("--days", type=positive_int, default=7)

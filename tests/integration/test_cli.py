@@ -152,3 +152,31 @@ def test_worker_runs_until_sigterm(tmp_path: Path) -> None:
         if worker.poll() is None:
             worker.kill()
         worker.communicate()
+
+
+def test_sellers_on_sqlite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = str(tmp_path)
+    code, out, _ = run(capsys, "--data-dir", d, "seller", "list")
+    assert (code, out) == (0, "1\n")
+    code, _, err = run(capsys, "--data-dir", d, "seller", "add", "Shop B")
+    assert code == 1 and "One SQLite file holds one seller" in err
+    code, _, err = run(capsys, "--data-dir", d, "--seller", "2", "job", "list")
+    assert (code, err) == (
+        1,
+        "marketdesk: error: Unknown seller: 2 (see 'marketdesk seller list')\n",
+    )
+
+
+def test_sellers_on_postgres(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("MARKETDESK_DB_URL", pg_url)
+    code, out, _ = run(capsys, "seller", "add", "Shop B")
+    assert (code, out) == (0, "Seller 2 added: Shop B\n")
+    code, out, _ = run(
+        capsys, "--seller", "2", "job", "create", "--marketplace", "etsy", "--action", "sync"
+    )
+    assert code == 0 and out.startswith("Job 1: sync on etsy, pending")
+    code, out, _ = run(capsys, "--seller", "1", "job", "list")
+    assert code == 0 and "No jobs." in out
+    assert run(capsys, "seller", "list")[1] == "1\n2\n"
