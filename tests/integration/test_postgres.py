@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from app.db import Database
 from app.db import base as db_base
+from app.db.notify import JobListener, notify_new_job
 from app.marketplace import MarketplaceJobProcessor, MarketplaceJobService
 from app.marketplace.base_handler import BaseJobHandler
 from app.marketplace.retry import RetryPolicy
@@ -248,3 +250,30 @@ async def test_cancel_from_another_machine_stops_the_job(team_db: Database) -> N
         service.get_job(job.id) if False else MarketplaceJobService(team_db, 2).get_job(job.id)
     )
     assert final.status == "cancelled"
+
+
+async def test_listener_reconnects_after_the_server_drops_it(team_db: Database) -> None:
+    """While it is away the runner's polling finds the work; once back it hears jobs again."""
+    woken: list[int] = []
+    listener = JobListener(team_db.url, woken.append, max_backoff=0.5)
+    listener.start()
+    try:
+        assert await asyncio.to_thread(listener.connected.wait, 10)
+        with team_db.engine.begin() as conn:  # the server drops the listening connection
+            dropped = conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()"
+                )
+            ).scalars()
+            assert list(dropped) == [True]
+        deadline = time.monotonic() + 10
+        while not woken:
+            assert time.monotonic() < deadline, "the listener did not reconnect"
+            if listener.connected.is_set():
+                with team_db.engine.begin() as conn:
+                    notify_new_job(conn, 7)
+            await asyncio.sleep(0.2)
+        assert woken[0] == 7
+    finally:
+        await asyncio.to_thread(listener.stop)
