@@ -253,7 +253,7 @@ async def test_cancel_from_another_machine_stops_the_job(team_db: Database) -> N
 
 
 async def test_listener_reconnects_after_the_server_drops_it(team_db: Database) -> None:
-    """While it is away the runner's polling finds the work; once back it hears jobs again."""
+    """The listening connection comes back by itself (the runner polls meanwhile)."""
     woken: list[int] = []
     listener = JobListener(team_db.url, woken.append, max_backoff=0.5)
     listener.start()
