@@ -4,7 +4,8 @@ A :class:`JobRun` starts the handler as its own task (so that a handler ignoring
 cancellation can be abandoned), reacts to the handler's end, a stop request from the
 lease keeper (cancel, lease lost, timeout) or the end of the cancel grace period, turns
 what happened into an outcome, hands it to the group-committing writer and resolves
-``future`` with the seeds' result dict once the outcome is written. No coroutine waits
+``future`` with the recorded transition once the outcome is written (``report`` turns it
+into the seeds' result dict). No coroutine waits
 per job: at thousands of jobs a second, a task per job is what the event loop can afford.
 """
 
@@ -31,7 +32,7 @@ LOST_MESSAGE = "Another worker took this job over (lease expired); this result w
 
 
 class JobRun:
-    """The run of one claimed job; ``future`` resolves to its result dict."""
+    """The run of one claimed job; ``future`` gives its recorded transition (None: lease lost)."""
 
     def __init__(
         self,
@@ -43,7 +44,7 @@ class JobRun:
         self.claimed = claimed
         self.on_handler_done = on_handler_done
         self.loop = asyncio.get_running_loop()
-        self.future: asyncio.Future[dict[str, Any]] = self.loop.create_future()
+        self.future: asyncio.Future[store.Transition | None] = self.loop.create_future()
         self.held: HeldJob = processor.hold(claimed)
         self.task: asyncio.Task[Any] | None = None
         self.started = time.monotonic()
@@ -166,16 +167,22 @@ class JobRun:
         if error is not None:
             self.future.set_exception(error)
             return
-        self.future.set_result(self._report(written.result()))
+        transition = written.result()
+        self._log(transition)
+        self.future.set_result(transition)
 
-    def _report(self, transition: store.Transition | None) -> dict[str, Any]:
+    def _status_and_error(self, transition: store.Transition | None) -> tuple[str, str | None]:
         assert self.outcome is not None
-        action = self.claimed.action
-        status = transition.status if transition is not None else LEASE_LOST.replace(" ", "_")
-        error = self.outcome.error_message if transition is not None else LOST_MESSAGE
-        will_retry = status == JobStatus.PENDING.value
-        level = logging.INFO if status == JobStatus.COMPLETED.value else logging.WARNING
+        if transition is None:
+            return LEASE_LOST.replace(" ", "_"), LOST_MESSAGE
+        return transition.status, self.outcome.error_message
+
+    def _log(self, transition: store.Transition | None) -> None:
+        completed = transition is not None and transition.status == JobStatus.COMPLETED.value
+        level = logging.INFO if completed else logging.WARNING
         if log.isEnabledFor(level):
+            status, error = self._status_and_error(transition)
+            action = self.claimed.action
             log.log(
                 level,
                 "job %s %s on %s: %s%s",
@@ -185,6 +192,13 @@ class JobRun:
                 status,
                 f" ({error})" if error else "",
             )
+
+    def report(self, transition: store.Transition | None) -> dict[str, Any]:
+        """The seeds' result dict for the recorded ``transition`` (None: the lease was lost)."""
+        assert self.outcome is not None
+        action = self.claimed.action
+        status, error = self._status_and_error(transition)
+        will_retry = status == JobStatus.PENDING.value
         return {
             "job_id": self.claimed.lease.job_id,
             "marketplace": action.marketplace,

@@ -195,7 +195,7 @@ class MarketplaceJobProcessor:
     def start(
         self, claimed: ClaimedJob, on_handler_done: Callable[[], None] | None = None
     ) -> JobRun:
-        """Start a claimed job; its ``future`` resolves to the result dict once recorded.
+        """Start a claimed job; its ``future`` gives the transition once it is recorded.
 
         ``on_handler_done`` is called once the handler finished, before its outcome is
         committed, so that a runner can start the next job while the write is under way.
@@ -208,7 +208,7 @@ class MarketplaceJobProcessor:
         """Run a claimed job's handler and record the outcome; returns the result dict."""
         run = self.start(claimed, on_handler_done)
         try:
-            return await run.future
+            return run.report(await run.future)
         except asyncio.CancelledError:
             run.abort()
             raise

@@ -19,12 +19,12 @@ import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from app.db.notify import JobListener
 from app.events import Event, JobChanged, JobCreated
 from app.marketplace.job_run import JobRun
 from app.marketplace.marketplace_job_processor import ClaimedJob, MarketplaceJobProcessor
+from app.marketplace.store import Transition
 from app.models.user.marketplace_job_stats import MARKETPLACE_VALUES
 
 log = logging.getLogger("marketdesk.runner")
@@ -216,7 +216,7 @@ class JobRunner:
             self._per_marketplace[slot.job.action.marketplace] -= 1
             self._wake.set()
 
-    def _finished(self, slot: _Slot, future: asyncio.Future[dict[str, Any]]) -> None:
+    def _finished(self, slot: _Slot, future: asyncio.Future[Transition | None]) -> None:
         self._running.pop(slot.job.lease.job_id, None)
         self._free(slot)
         if future.cancelled():
