@@ -43,6 +43,14 @@ from app.db.engine import create_database_engine
 from app.db.migration_schemas import ATTRIBUTE, VERSION_TABLE_SCHEMA, MigrationSchemas
 
 MAX_REPORTED_VIOLATIONS = 20
+# Options of every pass: all revisions of one command in one transaction, and autogenerate
+# comparing column types and server defaults too.
+ONE_TRANSACTION: dict[str, Any] = {
+    "transactional_ddl": True,
+    "transaction_per_migration": False,
+    "compare_type": True,
+    "compare_server_default": True,
+}
 VERSION_TABLE = "alembic_version"
 
 
@@ -149,10 +157,7 @@ def _run_sqlite(database: Database) -> None:
                 # SQLite DDL is transactional once BEGIN is issued explicitly (the engine
                 # does, as BEGIN IMMEDIATE); Alembic assumes otherwise and would commit
                 # after every revision, leaving a half-done chain behind a failure.
-                transactional_ddl=True,
-                transaction_per_migration=False,
-                compare_type=True,
-                compare_server_default=True,
+                **ONE_TRANSACTION,
             )
             with context.begin_transaction():
                 context.run_migrations()
@@ -194,10 +199,7 @@ def _run_postgres(database: Database) -> None:
                 include_name=include_name,
                 # The connection is already in the transaction begun above: Alembic runs
                 # every revision inside it and never commits on its own.
-                transactional_ddl=True,
-                transaction_per_migration=False,
-                compare_type=True,
-                compare_server_default=True,
+                **ONE_TRANSACTION,
             )
             with context.begin_transaction():
                 context.run_migrations()

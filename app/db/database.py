@@ -115,30 +115,27 @@ class Database:
         On PostgreSQL the shared tables and every seller's schema are upgraded together, in
         one transaction: either all of them reach ``revision`` or none changes.
         """
-        from alembic import command
-
-        log.info("migrating %s to %s", self.url.render_as_string(hide_password=True), revision)
-        try:
-            command.upgrade(self.alembic_config(), revision)
-        except MigrationError:
-            raise
-        except Exception as exc:
-            raise MigrationError(f"Database migration to {revision} failed: {exc}") from exc
+        self._alembic("upgrade", revision)
 
     def downgrade(self, revision: str) -> None:
         """Revert the schema (every seller's, on PostgreSQL) to ``revision``.
 
         Refuses, changing nothing, when any seller's data would be lost.
         """
+        self._alembic("downgrade", revision)
+
+    def _alembic(self, direction: str, revision: str) -> None:
+        """Run Alembic's ``upgrade`` or ``downgrade``; any failure becomes a MigrationError."""
         from alembic import command
 
-        log.info("downgrading %s to %s", self.url.render_as_string(hide_password=True), revision)
+        log.info("%s %s to %s", direction, self.url.render_as_string(hide_password=True), revision)
+        run = command.upgrade if direction == "upgrade" else command.downgrade
         try:
-            command.downgrade(self.alembic_config(), revision)
+            run(self.alembic_config(), revision)
         except MigrationError:
             raise
         except Exception as exc:
-            raise MigrationError(f"Database downgrade to {revision} failed: {exc}") from exc
+            raise MigrationError(f"Database {direction} to {revision} failed: {exc}") from exc
 
     def current_revision(self) -> str | None:
         """The revision the database stands at, or None before the first migration."""
