@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -53,8 +54,9 @@ ETSY = "20260109_0400"
 STATS_RENAME = "20260115_1908"
 JOB_QUEUE = "20260201_0000"
 SELLERS = "20260202_0000"
-HEAD = SELLERS
-REVISIONS = (BASELINE, UNIFY, EBAY, ETSY, STATS_RENAME, JOB_QUEUE, SELLERS)
+LISTINGS = "20260301_0000"
+HEAD = LISTINGS
+REVISIONS = (BASELINE, UNIFY, EBAY, ETSY, STATS_RENAME, JOB_QUEUE, SELLERS, LISTINGS)
 BACKENDS = ("sqlite", "postgres")
 # On PostgreSQL the single-seller tests work in seller 1's schema.
 SELLER = "user_1"
@@ -897,10 +899,13 @@ def test_postgres_every_seller_schema_is_migrated_with_its_data(pg_db: Database)
     assert not any(name.startswith("vinted.") for name in tables)
     assert "vinted" not in schemas_of(db)
     expected_tables = {
+        "marketplace_accounts",
         "marketplace_batches",
         "marketplace_job_stats",
         "marketplace_jobs",
+        "marketplace_listings",
         "marketplace_tasks",
+        "orders",
         "products",
     }
     for schema in ("user_1", "user_2"):
@@ -1073,7 +1078,7 @@ def structure(db: Database, schema: str) -> dict[str, list[tuple[Any, ...]]]:
     assert described["columns"], schema
     # the seller schema is the only one named, apart from public
     assert not any(
-        "user_" in value
+        re.search(r"\buser_[0-9]", value)
         for rows in described.values()
         for row in rows
         for value in row
@@ -1205,3 +1210,30 @@ def test_postgres_alembic_command_line(pg_url: str) -> None:
         assert table_rows(database, "marketplace_jobs", "user_2") == []
     finally:
         database.close()
+
+
+@pytest.mark.parametrize("table", ["orders", "marketplace_listings", "marketplace_accounts"])
+def test_downgrade_refuses_while_listings_orders_or_accounts_exist(
+    db: Database, table: str
+) -> None:
+    db.migrate("head")
+    rows = {
+        "orders": "INSERT INTO orders (marketplace, order_id, line_id, quantity, raw, created_at)"
+        " VALUES ('ebay', '12-345', '1', 1, '{}', '2026-03-01 10:00:00.000000')",
+        "marketplace_listings": "INSERT INTO marketplace_listings (marketplace, listing_id,"
+        " state, data, created_at) VALUES ('etsy', '99', 'active', '{}',"
+        " '2026-03-01 10:00:00.000000')",
+        "marketplace_accounts": "INSERT INTO marketplace_accounts (marketplace, environment,"
+        " state, defaults, created_at) VALUES ('ebay', 'sandbox', 'disconnected', '{}',"
+        " '2026-03-01 10:00:00.000000')",
+    }
+    execute(db, rows[table])
+    schema = schema_snapshot(db)
+    with pytest.raises(MigrationError, match=rf"{table} holds 1 row"):
+        db.downgrade(SELLERS)
+    assert db.current_revision() == HEAD
+    assert schema_snapshot(db) == schema
+    execute(db, f"DELETE FROM {table}")
+    db.downgrade(SELLERS)
+    assert db.current_revision() == SELLERS
+    assert table not in {name.rsplit(".", 1)[-1] for name in table_names(db, qualified=True)}

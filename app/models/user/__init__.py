@@ -1,5 +1,6 @@
 """Per-seller tables (schema placeholder ``tenant``)."""
 
+from app.models.user.marketplace_account import ConnectionState, MarketplaceAccount
 from app.models.user.marketplace_batch import BatchStatus, MarketplaceBatch
 from app.models.user.marketplace_job import (
     ACTIVE_STATUSES,
@@ -8,19 +9,26 @@ from app.models.user.marketplace_job import (
     MarketplaceJob,
 )
 from app.models.user.marketplace_job_stats import MarketplaceEnum, MarketplaceJobStats
+from app.models.user.marketplace_listing import ListingState, MarketplaceListing
 from app.models.user.marketplace_task import MarketplaceTask, TaskStatus
+from app.models.user.order import Order
 from app.models.user.product import Product
 
 __all__ = [
     "ACTIVE_STATUSES",
     "TERMINAL_STATUSES",
     "BatchStatus",
+    "ConnectionState",
     "JobStatus",
+    "ListingState",
+    "MarketplaceAccount",
     "MarketplaceBatch",
     "MarketplaceEnum",
     "MarketplaceJob",
     "MarketplaceJobStats",
+    "MarketplaceListing",
     "MarketplaceTask",
+    "Order",
     "Product",
     "TaskStatus",
 ]
