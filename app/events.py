@@ -1,6 +1,7 @@
 """A small synchronous publish/subscribe bus for core events.
 
-The core publishes plain dataclasses (job created, job changed, stats changed); the
+The core publishes plain dataclasses (job created, job changed, stats changed,
+marketplace connection changed); the
 window subscribes later and marshals them onto its own thread. Callbacks run in the
 publisher's thread, must be quick, and an exception in one subscriber is logged and never
 reaches the publisher or the other subscribers.
@@ -12,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 log = logging.getLogger("marketdesk.events")
 
@@ -43,7 +45,24 @@ class StatsChanged:
     user_id: int = 1
 
 
-Event = JobCreated | JobChanged | StatsChanged
+@dataclass(frozen=True)
+class ConnectionChanged:
+    """A marketplace account was connected, renewed, lost or disconnected.
+
+    ``state`` is ``connected``, ``disconnected`` or ``reconnect_needed``; ``account`` is
+    who is connected; ``until`` is when the connection ends unless renewed (the refresh
+    token's expiry when known, else the access token's).
+    """
+
+    marketplace: str
+    state: str
+    account: str | None = None
+    until: datetime | None = None
+    message: str | None = None
+    user_id: int = 1
+
+
+Event = JobCreated | JobChanged | StatsChanged | ConnectionChanged
 Subscriber = Callable[[Event], None]
 
 

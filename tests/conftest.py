@@ -1,18 +1,22 @@
-"""Shared fixtures: a migrated SQLite database per test, products, the scripted handlers."""
+"""Shared fixtures: databases, products, scripted handlers, fake marketplaces, accounts."""
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from app.accounts import AccountManager
 from app.db import Database
 from app.marketplace.base_handler import BaseJobHandler
 from app.models import Product
+from app.secret_store import KeyringSecretStore
+from tests.fakes import FakeEbay, FakeEtsy
 from tests.support.handlers import ScriptedHandler, scripted_registry
+from tests.support.keyring import MemoryKeyring
 from tests.support.pg import PostgresCluster, start_cluster
 
 
@@ -86,3 +90,39 @@ def handlers() -> Iterator[dict[str, type[BaseJobHandler]]]:
     ScriptedHandler.started.clear()
     yield scripted_registry()
     ScriptedHandler.started.clear()
+
+
+@pytest.fixture
+def fake_ebay() -> Iterator[FakeEbay]:
+    """A fake eBay API server on loopback."""
+    with FakeEbay() as fake:
+        yield fake
+    assert not fake.server_errors, fake.server_errors
+
+
+@pytest.fixture
+def fake_etsy() -> Iterator[FakeEtsy]:
+    """A fake Etsy API server on loopback."""
+    with FakeEtsy() as fake:
+        yield fake
+    assert not fake.server_errors, fake.server_errors
+
+
+@pytest.fixture
+def keyring_backend() -> MemoryKeyring:
+    """The test keyring (in memory)."""
+    return MemoryKeyring()
+
+
+@pytest.fixture
+def secrets(keyring_backend: MemoryKeyring) -> KeyringSecretStore:
+    """The secret store over the test keyring."""
+    return KeyringSecretStore(keyring_backend)
+
+
+@pytest.fixture
+async def accounts(db: Database, secrets: KeyringSecretStore) -> AsyncIterator[AccountManager]:
+    """The seller's marketplace accounts (nothing set up yet); short HTTP timeouts."""
+    manager = AccountManager(db, secrets, timeout=2.0)
+    yield manager
+    await manager.aclose()

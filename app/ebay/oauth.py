@@ -72,7 +72,7 @@ class EbayOAuth:
             {
                 "grant_type": "refresh_token",
                 "refresh_token": tokens.refresh_token,
-                "scope": " ".join(self.scopes),
+                "scope": tokens.scope or " ".join(self.scopes),
             },
             name="eBay",
             auth=(self.client_id, self.client_secret),

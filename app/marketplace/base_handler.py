@@ -13,7 +13,8 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import httpx
 
@@ -25,11 +26,22 @@ from app.marketplace.errors import (
     PermanentJobError,
     RetryableJobError,
 )
+from app.marketplace.listings import (
+    RemoteListing,
+    SyncCounts,
+    listing_for,
+    reconcile,
+    save_listing,
+    set_listing_state,
+)
+from app.marketplace.orders import OrderCounts, OrderLine, save_order_lines
 from app.marketplace.retry import parse_retry_after
 from app.models.user.marketplace_job import MarketplaceJob
+from app.models.user.marketplace_listing import MarketplaceListing
 from app.models.user.product import Product
 
 log = logging.getLogger("marketdesk.handlers")
+T = TypeVar("T")
 
 
 class PluginTransport(Protocol):
@@ -42,18 +54,33 @@ class PluginTransport(Protocol):
         ...
 
 
+class AccountProvider(Protocol):
+    """What a handler needs of the seller's marketplace accounts (app.accounts)."""
+
+    async def client(self, marketplace: str) -> Any:
+        """The API client of the account on ``marketplace``."""
+        ...
+
+    async def settings(self, marketplace: str) -> Any:
+        """The account's settings (with ``defaults``), or None."""
+        ...
+
+
 class PluginUnavailableError(RetryableJobError):
     """The browser plugin is not connected; the job waits without spending a retry."""
 
 
 @dataclass
 class HandlerContext:
-    """What the processor hands a handler besides the job: seller, plugin, HTTP client."""
+    """What the processor hands a handler besides the job: seller, plugin, HTTP, accounts."""
 
     user_id: int = 1
     plugin: PluginTransport | None = None
     http: httpx.AsyncClient | None = None
     timeout_seconds: float = 60.0
+    accounts: AccountProvider | None = None
+    #: Where relative photo paths of products are resolved.
+    photos_dir: Path | None = None
 
 
 class BaseJobHandler(ABC):
@@ -94,6 +121,38 @@ class BaseJobHandler(ABC):
         if product is None:
             raise PermanentJobError(f"Product {product_id} no longer exists in the catalog")
         return product
+
+    # -- listings and orders (shared by every marketplace) ----------------------------
+    async def in_session(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run ``fn(session, *args)`` in one short write transaction off the event loop."""
+
+        def work() -> T:
+            with self.db.session(self.context.user_id) as session, session.begin():
+                return fn(session, *args)
+
+        return await self.db.run(work)
+
+    async def product_listing(self, product_id: int) -> MarketplaceListing | None:
+        """The product's listing on this handler's marketplace (a detached copy)."""
+        return await self.in_session(listing_for, product_id, self.marketplace)
+
+    async def save_listing(self, product_id: int, remote: RemoteListing) -> MarketplaceListing:
+        """Record the product's listing on this marketplace (after publish or update)."""
+        return await self.in_session(save_listing, product_id, self.marketplace, remote)
+
+    async def mark_listing(self, product_id: int, state: str) -> None:
+        """Set the state of the product's listing on this marketplace."""
+        await self.in_session(set_listing_state, product_id, self.marketplace, state)
+
+    async def reconcile_listings(
+        self, remotes: list[RemoteListing], *, complete: bool = True
+    ) -> SyncCounts:
+        """Bring the listings a sync read into the product-to-listing links."""
+        return await self.in_session(reconcile, self.marketplace, remotes, complete)
+
+    async def save_orders(self, lines: list[OrderLine]) -> OrderCounts:
+        """Store order lines read by an order sync."""
+        return await self.in_session(save_order_lines, self.marketplace, lines)
 
     # -- resumable steps --------------------------------------------------------------
     async def step(
@@ -190,27 +249,24 @@ class BaseJobHandler(ABC):
 
 
 class DirectAPIJobHandler(BaseJobHandler):
-    """Base of eBay and Etsy handlers: a REST API reached over HTTPS with OAuth 2.0.
+    """Base of eBay and Etsy handlers: a REST API reached with the seller's OAuth account.
 
-    Subclasses give ``base_url`` and :meth:`auth_headers`; :meth:`api` sends a request
-    relative to the base URL and returns the decoded JSON body (None when empty).
+    The account's client comes from ``context.accounts`` (the
+    :class:`app.accounts.AccountManager`); subclasses narrow :meth:`api_client` to their
+    marketplace's client type. Client errors already belong to the job system's tree.
     """
 
-    base_url: ClassVar[str] = ""
+    async def api_client(self) -> Any:
+        """The API client of this marketplace's account."""
+        accounts = self.context.accounts
+        if accounts is None:
+            raise AuthRequiredError(
+                f"{self.marketplace} jobs need a connected account: connect it in Settings"
+            )
+        return await accounts.client(self.marketplace)
 
-    @abstractmethod
-    async def auth_headers(self) -> dict[str, str]:
-        """Headers that authenticate a call (bearer token, API key); may refresh tokens."""
-
-    async def api(self, method: str, path: str, **kwargs: Any) -> Any:
-        """Call ``base_url + path`` with authentication and return its JSON."""
-        headers = {**(await self.auth_headers()), **kwargs.pop("headers", {})}
-        response = await self.call_http(method, f"{self.base_url}{path}", headers=headers, **kwargs)
-        if not response.content:
-            return None
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise PermanentJobError(
-                f"{self.marketplace} sent an answer that is not JSON ({response.status_code})"
-            ) from exc
+    async def account_defaults(self) -> dict[str, Any]:
+        """The seller's default field values for this marketplace."""
+        accounts = self.context.accounts
+        settings = await accounts.settings(self.marketplace) if accounts is not None else None
+        return dict(settings.defaults) if settings is not None else {}

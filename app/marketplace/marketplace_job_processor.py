@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -27,7 +28,12 @@ from app.etsy.jobs import ETSY_HANDLERS
 from app.events import JobChanged
 from app.marketplace import store
 from app.marketplace.action_types import ActionInfo, check_marketplace, load_action_types
-from app.marketplace.base_handler import BaseJobHandler, HandlerContext, PluginTransport
+from app.marketplace.base_handler import (
+    AccountProvider,
+    BaseJobHandler,
+    HandlerContext,
+    PluginTransport,
+)
 from app.marketplace.job_run import JobRun
 from app.marketplace.leases import CANCELLED, HeldJob, LeaseKeeper, OutcomeWriter
 from app.marketplace.retry import Failure, Outcome, RetryPolicy
@@ -99,6 +105,8 @@ class MarketplaceJobProcessor:
         policy: RetryPolicy | None = None,
         plugin: PluginTransport | None = None,
         http: httpx.AsyncClient | None = None,
+        accounts: AccountProvider | None = None,
+        photos_dir: Path | None = None,
     ) -> None:
         self.db = db
         self.user_id = user_id
@@ -111,6 +119,8 @@ class MarketplaceJobProcessor:
         self.policy = policy or RetryPolicy()
         self.plugin = plugin
         self.http = http
+        self.accounts = accounts
+        self.photos_dir = photos_dir
         self.keeper = LeaseKeeper(db, user_id, lease_seconds)
         self.writer = OutcomeWriter(db, user_id)
         self._actions: dict[int, ActionInfo] = {}
@@ -185,6 +195,8 @@ class MarketplaceJobProcessor:
                 plugin=self.plugin,
                 http=self.http,
                 timeout_seconds=float(action.timeout_seconds),
+                accounts=self.accounts,
+                photos_dir=self.photos_dir,
             )
         return context
 

@@ -316,6 +316,36 @@ class MarketplaceJobService:
         """Put a paused job back in the queue, to run now."""
         return self._transition(job_id, ["paused"], "pending", "resumed", runnable=True)
 
+    def resume_paused_by_errors(self, marketplace: str) -> list[int]:
+        """Queue again the jobs of ``marketplace`` that a failure paused (not the seller).
+
+        Called once the seller reconnected an account: jobs paused with "reconnect
+        needed" carry that error; jobs the seller paused by hand carry none and stay.
+        """
+        marketplace = check_marketplace(marketplace)
+        with self._session() as session, session.begin():
+            conn = session.connection()
+            now = self.db.now(conn)
+            ids = [
+                row.id
+                for row in conn.execute(
+                    update(jobs)
+                    .where(
+                        jobs.c.marketplace == marketplace,
+                        jobs.c.status == "paused",
+                        jobs.c.error_message.is_not(None),
+                    )
+                    .values(status="pending", run_at=now, updated_at=now)
+                    .returning(jobs.c.id)
+                )
+            ]
+            if ids:
+                self._notify(session)
+        self.db.events.publish_many(
+            JobChanged(job_id, marketplace, "pending", self.user_id) for job_id in ids
+        )
+        return ids
+
     def retry_job(self, job_id: int) -> MarketplaceJob:
         """Queue a failed, cancelled or expired job again with a fresh retry budget."""
         with self._session() as session, session.begin():

@@ -4,7 +4,8 @@
 minutes before expiry, and when the marketplace answers 401 to a token it believed valid.
 One lock per account makes concurrent jobs wait for a single refresh instead of each
 spending the refresh token (Etsy rotates it: a second refresh with the old one would
-fail). A refused refresh token marks the account "reconnect needed".
+fail). A refused refresh (revoked or expired refresh token, scope no longer granted)
+marks the account "reconnect needed".
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.restapi.errors import ApiAuthError, InvalidGrantError
+from app.restapi.errors import ApiAuthError, OAuthError
 from app.secret_store import SecretStore
 
 log = logging.getLogger("marketdesk.oauth")
@@ -168,7 +169,7 @@ class TokenManager:
                 await self._lost(f"{self.marketplace} gave no refresh token: reconnect it")
             try:
                 fresh = await self.refresher(tokens)
-            except InvalidGrantError as exc:
+            except OAuthError as exc:
                 await self._lost(
                     f"{self.marketplace} refused to renew the connection ({exc}): reconnect it "
                     "in Settings"

@@ -1,14 +1,21 @@
-"""Registry of eBay job handlers, keyed ``{action}_ebay``.
-
-The handlers arrive with the eBay API client; until then the registry is empty and an
-eBay job fails with ``Unknown action: <key>`` rather than pretending to run.
-"""
+"""Registry of eBay job handlers, keyed ``{action}_ebay``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from app.ebay.jobs.delete import DeleteEbayHandler
+from app.ebay.jobs.orders import SyncOrdersEbayHandler
+from app.ebay.jobs.publish import PublishEbayHandler
+from app.ebay.jobs.sync import SyncEbayHandler
+from app.ebay.jobs.update import UpdateEbayHandler
+from app.marketplace.base_handler import BaseJobHandler
 
-if TYPE_CHECKING:
-    from app.marketplace.base_handler import BaseJobHandler
-
-EBAY_HANDLERS: dict[str, type[BaseJobHandler]] = {}
+EBAY_HANDLERS: dict[str, type[BaseJobHandler]] = {
+    f"{cls.action_code}_ebay": cls
+    for cls in (
+        PublishEbayHandler,
+        UpdateEbayHandler,
+        DeleteEbayHandler,
+        SyncEbayHandler,
+        SyncOrdersEbayHandler,
+    )
+}

@@ -1,0 +1,91 @@
+"""sync_orders_ebay: orders changed since the stored cursor, saved line by line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from app.accounts.settings import set_orders_cursor
+from app.ebay.jobs.base import EbayJobHandler
+from app.marketplace.orders import OrderLine
+from app.models.user.marketplace_job import MarketplaceJob
+
+#: How far back the first order sync looks.
+FIRST_SYNC = timedelta(days=30)
+
+
+def parse_time(value: Any) -> datetime | None:
+    """An eBay timestamp (``2026-11-23T10:00:00.000Z``) as an aware datetime."""
+    if not value:
+        return None
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def _amount(money: Any) -> tuple[Decimal | None, str | None]:
+    if not isinstance(money, dict):
+        return None, None
+    try:
+        return Decimal(str(money.get("value"))), money.get("currency")
+    except InvalidOperation:
+        return None, money.get("currency")
+
+
+def order_lines(order: dict[str, Any]) -> list[OrderLine]:
+    """The lines of one eBay order."""
+    lines = []
+    for item in order.get("lineItems") or []:
+        price, currency = _amount(item.get("lineItemCost"))
+        lines.append(
+            OrderLine(
+                order_id=str(order.get("orderId")),
+                line_id=str(item.get("lineItemId")),
+                quantity=int(item.get("quantity") or 1),
+                listing_id=str(item["legacyItemId"]) if item.get("legacyItemId") else None,
+                sku=item.get("sku"),
+                title=item.get("title"),
+                price=price,
+                currency=currency,
+                buyer=(order.get("buyer") or {}).get("username"),
+                status=order.get("orderFulfillmentStatus"),
+                ordered_at=parse_time(order.get("creationDate")),
+                modified_at=parse_time(order.get("lastModifiedDate")),
+                raw=order,
+            )
+        )
+    return lines
+
+
+class SyncOrdersEbayHandler(EbayJobHandler):
+    """Fetch new and changed eBay orders."""
+
+    action_code = "sync_orders"
+
+    async def execute(self, job: MarketplaceJob) -> dict[str, Any]:
+        client = await self.ebay()
+        settings = await self.context.accounts.settings("ebay") if self.context.accounts else None
+        stored = parse_time(settings.orders_cursor) if settings is not None else None
+        given = parse_time((job.input_data or {}).get("since"))
+        since = given or stored or datetime.now(UTC) - FIRST_SYNC
+        lines: list[OrderLine] = []
+        orders = 0
+        newest = since
+        async for order in client.orders_modified_since(since):
+            orders += 1
+            lines.extend(order_lines(order))
+            modified = parse_time(order.get("lastModifiedDate"))
+            if modified is not None and modified > newest:
+                newest = modified
+        counts = await self.save_orders(lines)
+        cursor = newest.isoformat()
+        await self.in_session(set_orders_cursor, "ebay", cursor)
+        return {
+            "success": True,
+            "orders": orders,
+            "new_lines": counts.new,
+            "updated_lines": counts.updated,
+            "cursor": cursor,
+        }

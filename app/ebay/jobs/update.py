@@ -1,0 +1,43 @@
+"""update_ebay: replace the inventory item and the offer with the product's current data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.ebay.jobs import fields as ebay_fields
+from app.ebay.jobs.base import EbayJobHandler
+from app.marketplace.listings import RemoteListing
+from app.models.user.marketplace_job import MarketplaceJob
+
+
+class UpdateEbayHandler(EbayJobHandler):
+    """Bring an eBay listing in line with the catalog (title, price, quantity...)."""
+
+    action_code = "update"
+
+    async def execute(self, job: MarketplaceJob) -> dict[str, Any]:
+        product = await self.load_product(job.product_id)
+        listing = await self.listed(product.id)
+        job_fields = await self.fields(job, {"marketplace_id": listing.data.get("marketplace_id")})
+        ebay_fields.check_product(product, publishing=False)
+        assert listing.sku is not None and listing.offer_id is not None
+        offer = ebay_fields.offer(product, job_fields)
+        offer["sku"] = listing.sku
+        language = ebay_fields.language(job_fields)
+        client = await self.ebay()
+        await client.put_inventory_item(
+            listing.sku, ebay_fields.inventory_item(product, job_fields), language
+        )
+        await client.update_offer(listing.offer_id, offer, language)
+        await self.save_listing(
+            product.id,
+            RemoteListing(
+                listing_id=listing.listing_id,
+                state=listing.state,
+                title=product.title,
+                price=product.price,
+                currency=product.currency,
+                quantity=product.quantity,
+            ),
+        )
+        return {"success": True, "listing_id": listing.listing_id, "offer_id": listing.offer_id}

@@ -1,0 +1,108 @@
+"""Etsy's job fields and the listing fields built from a product and them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from app.marketplace.fields import FieldError, FieldSpec
+from app.models.user.product import Product
+
+WHO_MADE = ("i_did", "someone_else", "collective")
+WHEN_MADE = (
+    "made_to_order",
+    "2020_2026",
+    "2010_2019",
+    "2007_2009",
+    "before_2007",
+    "2000_2006",
+    "1990s",
+    "1980s",
+    "1970s",
+    "1960s",
+    "1950s",
+    "1940s",
+    "1930s",
+    "1920s",
+    "1910s",
+    "1900s",
+    "1800s",
+    "1700s",
+    "before_1700",
+)
+TITLE_LIMIT = 140
+
+ETSY_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("taxonomy_id", "Category (taxonomy id)", "integer"),
+    FieldSpec("who_made", "Who made it", "choice", choices=WHO_MADE),
+    FieldSpec("when_made", "When it was made", "choice", choices=WHEN_MADE),
+    FieldSpec("is_supply", "Craft supply", "boolean", required=False, default=False),
+    FieldSpec("shipping_profile_id", "Shipping profile id", "integer"),
+    FieldSpec("readiness_state_id", "Processing profile id", "integer"),
+)
+
+
+def check_product(product: Product, *, publishing: bool) -> None:
+    """Refuse a product Etsy would refuse, naming the field."""
+    problems: dict[str, str] = {}
+    if len(product.title) > TITLE_LIMIT:
+        problems["title"] = f"Etsy titles hold at most {TITLE_LIMIT} characters"
+    if publishing and not (product.description or "").strip():
+        problems["description"] = "Etsy needs a description"
+    if publishing and product.quantity < 1:
+        problems["quantity"] = "must be at least 1 to publish"
+    if product.price <= 0:
+        problems["price"] = "must be more than 0"
+    if problems:
+        raise FieldError("Etsy", problems)
+
+
+def photo_files(product: Product, photos_dir: Path | None) -> list[Path]:
+    """The product's photo files (relative ones under ``photos_dir``), all present."""
+    files: list[Path] = []
+    missing: list[str] = []
+    for entry in product.photos:
+        if not isinstance(entry, str) or entry.startswith(("http://", "https://")):
+            continue
+        path = Path(entry)
+        if not path.is_absolute() and photos_dir is not None:
+            path = photos_dir / path
+        if path.is_file():
+            files.append(path)
+        else:
+            missing.append(entry)
+    if missing:
+        raise FieldError("Etsy", {"photos": f"file(s) not found: {', '.join(missing)}"})
+    if not files:
+        raise FieldError("Etsy", {"photos": "Etsy needs at least one photo to publish"})
+    return files
+
+
+def draft_fields(product: Product, fields: dict[str, Any]) -> dict[str, Any]:
+    """The createDraftListing form of ``product``."""
+    return {
+        "quantity": product.quantity,
+        "title": product.title,
+        "description": product.description or "",
+        "price": f"{product.price:.2f}",
+        "who_made": fields["who_made"],
+        "when_made": fields["when_made"],
+        "is_supply": "true" if fields.get("is_supply") else "false",
+        "taxonomy_id": fields["taxonomy_id"],
+        "type": "physical",
+        "shipping_profile_id": fields["shipping_profile_id"],
+        "readiness_state_id": fields["readiness_state_id"],
+    }
+
+
+def inventory_products(product: Product, sku: str | None) -> list[dict[str, Any]]:
+    """The updateListingInventory products of a single-variation listing."""
+    return [
+        {
+            "sku": sku or "",
+            "offerings": [
+                {"price": float(product.price), "quantity": product.quantity, "is_enabled": True}
+            ],
+            "property_values": [],
+        }
+    ]

@@ -1,0 +1,122 @@
+"""Storing sold order lines from every marketplace, linked to catalog products.
+
+Order-sync handlers describe each line as :class:`OrderLine`; :func:`save_order_lines`
+inserts new lines and refreshes known ones (unique per marketplace, order and line), and
+links each to a product through the listing it sold (listing id), else its SKU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from app.db.base import utcnow
+from app.models.user.marketplace_listing import MarketplaceListing
+from app.models.user.order import Order
+from app.models.user.product import Product
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One sold line as a marketplace reports it."""
+
+    order_id: str
+    line_id: str
+    quantity: int
+    listing_id: str | None = None
+    sku: str | None = None
+    title: str | None = None
+    price: Decimal | None = None
+    currency: str | None = None
+    buyer: str | None = None
+    status: str | None = None
+    ordered_at: datetime | None = None
+    modified_at: datetime | None = None
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class OrderCounts:
+    """What an order sync stored."""
+
+    new: int = 0
+    updated: int = 0
+    new_order_ids: list[int] = field(default_factory=list)
+
+
+def save_order_lines(session: Session, marketplace: str, lines: Iterable[OrderLine]) -> OrderCounts:
+    """Insert new order lines and refresh known ones; returns the counts and new row ids."""
+    lines = list(lines)
+    counts = OrderCounts()
+    if not lines:
+        return counts
+    keys = {(line.order_id, line.line_id) for line in lines}
+    known = {
+        (row.order_id, row.line_id): row
+        for row in session.scalars(
+            select(Order).where(
+                Order.marketplace == marketplace,
+                tuple_(Order.order_id, Order.line_id).in_(list(keys)),
+            )
+        )
+    }
+    listing_ids = {line.listing_id for line in lines if line.listing_id}
+    product_by_listing = {
+        listing_id: product_id
+        for listing_id, product_id in session.execute(
+            select(MarketplaceListing.listing_id, MarketplaceListing.product_id).where(
+                MarketplaceListing.marketplace == marketplace,
+                MarketplaceListing.listing_id.in_(listing_ids),
+                MarketplaceListing.product_id.is_not(None),
+            )
+        )
+    }
+    skus = {line.sku for line in lines if line.sku}
+    product_by_sku = {
+        sku: product_id
+        for sku, product_id in session.execute(
+            select(Product.sku, Product.id).where(Product.sku.in_(skus))
+        )
+    }
+    now = utcnow()
+    added: list[Order] = []
+    for line in lines:
+        product_id = product_by_listing.get(line.listing_id) if line.listing_id else None
+        if product_id is None and line.sku:
+            product_id = product_by_sku.get(line.sku)
+        row = known.get((line.order_id, line.line_id))
+        if row is None:
+            row = Order(
+                marketplace=marketplace,
+                order_id=line.order_id,
+                line_id=line.line_id,
+                created_at=now,
+            )
+            session.add(row)
+            known[(line.order_id, line.line_id)] = row
+            added.append(row)
+            counts.new += 1
+        else:
+            row.updated_at = now
+            counts.updated += 1
+        row.product_id = product_id if product_id is not None else row.product_id
+        row.listing_id = line.listing_id
+        row.sku = line.sku
+        row.title = line.title
+        row.quantity = line.quantity
+        row.price = line.price
+        row.currency = line.currency
+        row.buyer = line.buyer
+        row.status = line.status
+        row.ordered_at = line.ordered_at
+        row.modified_at = line.modified_at
+        row.raw = line.raw
+    session.flush()
+    counts.new_order_ids = [row.id for row in added]
+    return counts
