@@ -150,20 +150,22 @@ class LoopbackRedirect:
         self._result: asyncio.Future[dict[str, list[str]]] | None = None
 
     async def start(self) -> None:
-        """Start listening; raises :class:`OAuthError` when the port is taken."""
+        """Start listening; raises :class:`OAuthError` when the IPv4 port is taken.
+
+        IPv4 loopback is required; IPv6 loopback is added where the system has it (a
+        browser may resolve ``localhost`` to ``::1`` first).
+        """
         self._result = asyncio.get_running_loop().create_future()
-        errors: list[OSError] = []
-        for host in ("127.0.0.1", "::1"):
-            try:
-                server = await asyncio.start_server(self._serve, host, self.port)
-            except OSError as exc:
-                errors.append(exc)
-                continue
-            self._servers.append(server)
-        if not self._servers:
+        try:
+            self._servers.append(await asyncio.start_server(self._serve, "127.0.0.1", self.port))
+        except OSError as exc:
             raise OAuthError(
-                f"Cannot listen on port {self.port} for the sign-in redirect: {errors[0]}"
-            )
+                f"Cannot listen on port {self.port} for the sign-in redirect: {exc}"
+            ) from exc
+        try:
+            self._servers.append(await asyncio.start_server(self._serve, "::1", self.port))
+        except OSError as exc:
+            log.debug("no IPv6 loopback for the redirect listener: %s", exc)
 
     async def wait(self, timeout: float) -> dict[str, list[str]]:
         """The redirect's query parameters; :class:`OAuthError` after ``timeout`` seconds."""

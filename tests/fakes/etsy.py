@@ -334,7 +334,12 @@ class FakeEtsy(FakeMarketplace):
         limit, offset = paging
         state = request.arg("state") or "active"
         order = request.arg("sort_order") or "desc"
-        if state not in rules.STATES or order not in ("asc", "desc", "ascending", "descending"):
+        if state not in rules.LISTED_STATES or order not in (
+            "asc",
+            "desc",
+            "ascending",
+            "descending",
+        ):
             return json_response(400, [rules.problem("/state", "invalid", "bad state/order")])
         found = sorted(
             (x for x in self.listings.values() if x["state"] == state),

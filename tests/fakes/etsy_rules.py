@@ -24,6 +24,8 @@ WHEN_MADE = (
 )  # fmt: skip
 LISTING_TYPES = ("physical", "download", "both")
 STATES = ("active", "inactive", "draft")
+#: States getListingsByShop filters by (a listing can only be *set* to STATES).
+LISTED_STATES = (*STATES, "sold_out", "expired")
 REQUIRED_ON_CREATE = (
     "quantity",
     "title",

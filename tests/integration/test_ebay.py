@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from app.accounts import AccountManager
@@ -28,8 +27,6 @@ from tests.support.marketplaces import (
     make_due,
     run_job,
 )
-
-pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 
 def listing_of(db: Database, product_id: int) -> MarketplaceListing | None:
