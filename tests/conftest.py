@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
+import keyring
 import pytest
 
 from app.accounts import AccountManager
@@ -108,10 +109,15 @@ def fake_etsy() -> Iterator[FakeEtsy]:
     assert not fake.server_errors, fake.server_errors
 
 
-@pytest.fixture
-def keyring_backend() -> MemoryKeyring:
-    """The test keyring (in memory)."""
-    return MemoryKeyring()
+@pytest.fixture(autouse=True)
+def keyring_backend() -> Iterator[MemoryKeyring]:
+    """The test keyring (in memory), also installed as ``keyring``'s backend so that no
+    test ever reads or writes the keyring of the machine it runs on."""
+    previous = keyring.get_keyring()
+    backend = MemoryKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
 
 
 @pytest.fixture

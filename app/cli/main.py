@@ -8,12 +8,16 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
+from app.accounts import AccountManager
 from app.cli.parser import PROG, build_parser
 from app.db import Database, DatabaseError, resolve_database_url
+from app.db.location import default_data_dir
 from app.marketplace import MarketplaceJobProcessor, MarketplaceJobService
 from app.marketplace.errors import MarketplaceError
 from app.marketplace.runner import JobRunner
+from app.secret_store import SecretStoreError, open_secret_store
 
 log = logging.getLogger("marketdesk.cli")
 
@@ -24,6 +28,7 @@ The desktop window is not part of this version yet. Use the commands:
   {prog} job create --marketplace ebay --action publish --product 12
   {prog} job list               show the queue
   {prog} stats                  outcomes per marketplace
+  {prog} account status         eBay and Etsy connections
 Run '{prog} --help' for every option.
 """
 
@@ -62,10 +67,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return fail(f"Unknown seller: {args.seller} (see '{PROG} seller list')")
         if args.command == "worker":
             return run_worker(db, args)
+        if args.command == "account":
+            return run_accounts(db, args)
         if args.command == "job":
             return commands.job(MarketplaceJobService(db, args.seller), args)
         return commands.stats(MarketplaceJobService(db, args.seller), args)
-    except (MarketplaceError, DatabaseError, ValueError, LookupError) as exc:
+    except (MarketplaceError, DatabaseError, SecretStoreError, ValueError, LookupError) as exc:
         return fail(str(exc))
     finally:
         db.close()
@@ -77,19 +84,55 @@ def fail(message: str) -> int:
     return 1
 
 
+def data_dir(args: argparse.Namespace) -> Path:
+    """The folder of the seller's files (photos, and secrets when there is no keyring)."""
+    return Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
+
+
+def account_manager(db: Database, args: argparse.Namespace) -> AccountManager:
+    """The seller's marketplace accounts, secrets in the keyring (or the private file)."""
+    return AccountManager(db, open_secret_store(data_dir(args)), args.seller)
+
+
+def run_accounts(db: Database, args: argparse.Namespace) -> int:
+    """Run one ``account`` action."""
+    from app.cli import accounts
+
+    async def act() -> int:
+        manager = account_manager(db, args)
+        try:
+            return await accounts.run(manager, args)
+        finally:
+            await manager.aclose()
+
+    try:
+        return asyncio.run(act())
+    except (EOFError, KeyboardInterrupt):
+        return fail("cancelled")
+
+
 def run_worker(db: Database, args: argparse.Namespace) -> int:
     """Run the processor until SIGINT or SIGTERM, then stop gracefully."""
 
     async def serve() -> None:
+        manager = account_manager(db, args)
         processor = MarketplaceJobProcessor(
-            db, user_id=args.seller, marketplace=args.marketplace, lease_seconds=args.lease
+            db,
+            user_id=args.seller,
+            marketplace=args.marketplace,
+            lease_seconds=args.lease,
+            accounts=manager,
+            photos_dir=data_dir(args) / "photos",
         )
         runner = JobRunner(processor, concurrency=args.concurrency)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runner.stop)
         print(f"Worker {processor.worker_id} running; press Ctrl-C to stop.", flush=True)
-        await runner.run()
+        try:
+            await runner.run()
+        finally:
+            await manager.aclose()
 
     asyncio.run(serve())
     return 0

@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any, NoReturn
 
+from app.cli import accounts
 from app.models.user.marketplace_job import JobStatus
 from app.models.user.marketplace_job_stats import MARKETPLACE_VALUES
 
@@ -29,6 +30,17 @@ def positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def positive_float(text: str) -> float:
+    """A number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"{text} must be more than 0")
     return value
 
 
@@ -124,6 +136,8 @@ def build_parser() -> Parser:
     seller_sub.add_parser("list", help="show the sellers")
     add = seller_sub.add_parser("add", help="add a seller with a schema of its own")
     add.add_argument("name", help="the seller's name")
+
+    accounts.add_parser(sub, Parser, positive_float)
 
     stats = sub.add_parser("stats", help="job outcomes per marketplace and action")
     stats.add_argument("--days", type=positive_int, default=7)

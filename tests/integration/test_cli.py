@@ -122,7 +122,11 @@ def test_bad_arguments_exit_2_with_one_line(
 
 
 def test_worker_runs_until_sigterm(tmp_path: Path) -> None:
-    env = {**os.environ, "MARKETDESK_DB_URL": f"sqlite:///{tmp_path / 'team.sqlite3'}"}
+    env = {
+        **os.environ,
+        "MARKETDESK_DB_URL": f"sqlite:///{tmp_path / 'team.sqlite3'}",
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
     worker = subprocess.Popen(
         [sys.executable, "main.py", "worker", "--lease", "5"],
         cwd=ROOT,
@@ -142,8 +146,11 @@ def test_worker_runs_until_sigterm(tmp_path: Path) -> None:
             time.sleep(0.1)
         final = service.get_job(job.id)
         db.close()
-        # No Etsy handler ships yet: the job fails honestly instead of pretending to run.
-        assert (final.status, final.error_message) == ("failed", "Unknown action: sync_orders_etsy")
+        # Etsy was never set up: the job waits for the seller instead of failing.
+        assert (final.status, final.error_message) == (
+            "paused",
+            "Etsy is not set up: enter the app keys in Settings",
+        )
         worker.send_signal(signal.SIGTERM)
         _, err = worker.communicate(timeout=15)
         assert worker.returncode == 0, err
