@@ -156,13 +156,20 @@ class BaseJobHandler(ABC):
 
     # -- resumable steps --------------------------------------------------------------
     async def step(
-        self, name: str, action: Callable[[], Awaitable[dict[str, Any]]]
+        self,
+        name: str,
+        action: Callable[[], Awaitable[dict[str, Any]]],
+        *,
+        recover: Callable[[], Awaitable[dict[str, Any] | None]] | None = None,
     ) -> dict[str, Any]:
         """Run step ``name`` once per job: a retry gets the recorded result back.
 
         The result of a finished step is committed before the next step starts, so a
         retry after a crash or an error resumes at the step that failed (and never, say,
-        creates a second listing).
+        creates a second listing). A step that was started before but never recorded as
+        done may have taken effect all the same (the answer was lost, the program
+        crashed); ``recover`` then looks for that effect first (the draft the lost answer
+        would have named) and its result, when not None, stands for the step's.
         """
         if self.job_id is None:
             raise InvalidJobRequestError("steps need a job id")
@@ -177,9 +184,12 @@ class BaseJobHandler(ABC):
         if name in done:
             log.info("job %s: step %s already done, reusing its result", job_id, name)
             return done[name]
-        await self.db.run(self._in_tx, user, steps.start_step, job_id, name)
+        attempt: int = await self.db.run(self._in_tx, user, steps.start_step, job_id, name)
         try:
-            result = await action()
+            found = await recover() if recover is not None and attempt > 1 else None
+            if found is not None:
+                log.info("job %s: step %s had taken effect before, reusing it", job_id, name)
+            result = found if found is not None else await action()
         except BaseException as exc:
             await self.db.run(
                 self._in_tx,

@@ -22,8 +22,8 @@ def completed_steps(conn: Connection, job_id: int) -> dict[str, dict[str, Any]]:
     return {row.name: row.result_data or {} for row in rows}
 
 
-def start_step(conn: Connection, job_id: int, name: str) -> None:
-    """Record that step ``name`` of ``job_id`` starts (again)."""
+def start_step(conn: Connection, job_id: int, name: str) -> int:
+    """Record that step ``name`` of ``job_id`` starts (again); returns its attempt number."""
     now = utcnow()
     position = conn.execute(
         select(func.coalesce(func.max(tasks.c.position), 0) + 1).where(tasks.c.job_id == job_id)
@@ -36,7 +36,7 @@ def start_step(conn: Connection, job_id: int, name: str) -> None:
         attempts=1,
         started_at=now,
     )
-    conn.execute(
+    attempts = conn.execute(
         stmt.on_conflict_do_update(
             index_elements=[tasks.c.job_id, tasks.c.name],
             set_={
@@ -46,8 +46,9 @@ def start_step(conn: Connection, job_id: int, name: str) -> None:
                 "error_message": None,
             },
             where=tasks.c.status != TaskStatus.COMPLETED.value,
-        )
-    )
+        ).returning(tasks.c.attempts)
+    ).scalar()
+    return int(attempts or 1)
 
 
 def finish_step(

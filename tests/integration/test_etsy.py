@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from decimal import Decimal
 from pathlib import Path
 
@@ -231,3 +232,26 @@ async def test_wrong_shared_secret_is_an_auth_problem(
     _, result = await run_job(db, accounts, "etsy", "publish", product, photos_dir=tmp_path)
     assert result["status"] == "failed"
     assert "x-api-key" in str(result["error"])
+
+
+async def test_lost_answer_to_the_draft_reuses_the_draft(
+    db: Database, accounts: AccountManager, fake_etsy: FakeEtsy, tmp_path: Path
+) -> None:
+    await connect_etsy(accounts, fake_etsy)
+    product = add_product(db, tmp_path)
+    fake_etsy.stall_next("POST", r"/v3/application/shops/\d+/listings", 3.0)  # timeout is 2 s
+    job_id, result = await run_job(db, accounts, "etsy", "publish", product, photos_dir=tmp_path)
+    assert result["status"] == "pending", result
+    await asyncio.sleep(1.5)  # the fake finishes creating the draft
+    assert len(fake_etsy.listings) == 1
+
+    make_due(db, job_id)
+    processor = MarketplaceJobProcessor(
+        db, marketplace="etsy", accounts=accounts, photos_dir=tmp_path
+    )
+    retried = await processor.process_next_job()
+    await processor.close()
+    assert retried is not None and retried["status"] == "completed", retried
+    assert len(fake_etsy.listings) == 1
+    (listing,) = fake_etsy.listings.values()
+    assert listing["state"] == "active"

@@ -1,7 +1,8 @@
 """publish_etsy: draft listing, photos, inventory, activation, each step recorded.
 
-A retry resumes at the failed step: the draft is not created twice and photos already
-uploaded are not sent again.
+A retry resumes at the failed step: the draft is not created twice (when the answer to
+the draft request was lost, the retry finds the draft by its title among the shop's
+drafts) and photos already uploaded are not sent again.
 """
 
 from __future__ import annotations
@@ -34,7 +35,14 @@ class PublishEtsyHandler(EtsyJobHandler):
             )
             return {"listing_id": str(listing["listing_id"]), "url": listing.get("url")}
 
-        created = await self.step("draft", draft)
+        async def find_draft() -> dict[str, Any] | None:
+            # an earlier attempt may have created the draft and lost the answer
+            async for listing in client.shop_listings(shop_id, "draft"):
+                if listing.get("title") == product.title:
+                    return {"listing_id": str(listing["listing_id"]), "url": listing.get("url")}
+            return None
+
+        created = await self.step("draft", draft, recover=find_draft)
         listing_id = str(created["listing_id"])
         for rank, path in enumerate(photos, start=1):
 
