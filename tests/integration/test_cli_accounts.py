@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import keyring
 import pytest
 from keyring.backends import fail
 
+from app.accounts import AccountManager
 from app.cli import accounts as cli_accounts
 from app.cli.main import main
 from app.db import Database
-from app.marketplace import MarketplaceJobService
+from app.marketplace import MarketplaceJobProcessor, MarketplaceJobService
 from app.models import MarketplaceListing
+from app.secret_store import open_secret_store
 from tests.fakes import FakeEbay
-from tests.support.marketplaces import add_product
+from tests.support.marketplaces import add_product, make_due
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,6 +116,50 @@ def test_setup_defaults_and_status(
     assert "argument --rate: 0 must be more than 0" in capsys.readouterr().err
 
 
+EBAY_FIELDS = {
+    "marketplace_id": "EBAY_GB",
+    "category_id": "11450",
+    "condition": "USED_GOOD",
+    "fulfillment_policy_id": "F",
+    "payment_policy_id": "P",
+    "return_policy_id": "R",
+    "merchant_location_key": "home",
+}
+
+
+def connect_through_cli(
+    d: str, fake: FakeEbay, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """Set up and connect eBay with the CLI, secrets in the private file (no keyring)."""
+    keyring.set_keyring(fail.Keyring())
+    monkeypatch.setenv("MARKETDESK_APP_SECRET", fake.client_secret)
+    setup_ebay(d, fake, capsys)
+    pairs = [f"{k}={v}" for k, v in EBAY_FIELDS.items()]
+    assert run(capsys, "--data-dir", d, "account", "defaults", "ebay", *pairs)[0] == 0
+
+    def seller_pastes(prompt: str) -> str:
+        printed = capsys.readouterr().out
+        url = next(line for line in printed.splitlines() if line.startswith("http"))
+        return httpx.get(url).headers["Location"]
+
+    monkeypatch.setattr(cli_accounts, "read_line", seller_pastes)
+    code, out, err = run(capsys, "--data-dir", d, "account", "connect", "ebay")
+    assert code == 0, err
+    return out
+
+
+def start_worker(d: str, *extra: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    return subprocess.Popen(
+        [sys.executable, "main.py", "--data-dir", d, "worker", *extra],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
 def test_connect_ebay_then_the_worker_publishes(
     tmp_path: Path,
     fake_ebay: FakeEbay,
@@ -154,15 +202,7 @@ def test_connect_ebay_then_the_worker_publishes(
     job = MarketplaceJobService(db).create_job(
         marketplace="ebay", action_code="publish", product_id=product
     )
-    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
-    worker = subprocess.Popen(
-        [sys.executable, "main.py", "--data-dir", d, "worker"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    worker = start_worker(d)
     try:
         service = MarketplaceJobService(db)
         deadline = time.monotonic() + 20
@@ -187,3 +227,53 @@ def test_connect_ebay_then_the_worker_publishes(
 
     code, out, _ = run(capsys, "--data-dir", d, "account", "disconnect", "ebay")
     assert (code, out) == (0, "ebay: disconnected\n")
+
+
+def test_worker_killed_after_the_offer_step_resumes_without_a_second_offer(
+    tmp_path: Path,
+    fake_ebay: FakeEbay,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    d = str(tmp_path)
+    connect_through_cli(d, fake_ebay, capsys, monkeypatch)
+    db = Database(f"sqlite:///{tmp_path / 'default.sqlite3'}")
+    product = add_product(db, sku="KILL-1")
+    service = MarketplaceJobService(db)
+    job = service.create_job(marketplace="ebay", action_code="publish", product_id=product)
+    publish_path = r"/sell/inventory/v1/offer/[^/]+/publish"
+    fake_ebay.stall_next("POST", publish_path, 20.0)
+    worker = start_worker(d, "--lease", "2")
+    try:
+        deadline = time.monotonic() + 20
+        while fake_ebay.calls_to("POST", publish_path) == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert fake_ebay.offers_created == 1
+        worker.kill()  # the program dies while eBay is publishing
+        worker.communicate(timeout=10)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+    assert service.get_job(job.id).status == "running"
+
+    time.sleep(2.5)  # the dead worker's lease runs out
+
+    async def another_worker() -> dict[str, Any] | None:
+        manager = AccountManager(db, open_secret_store(tmp_path))
+        processor = MarketplaceJobProcessor(db, accounts=manager)
+        try:
+            reaped = await processor.housekeeping()
+            assert [(t.job_id, t.status) for t in reaped] == [(job.id, "pending")]
+            make_due(db, job.id)
+            return await processor.process_next_job()
+        finally:
+            await processor.close()
+            await manager.aclose()
+
+    result = asyncio.run(another_worker())
+    assert result is not None and result["status"] == "completed", result
+    assert fake_ebay.offers_created == 1
+    assert fake_ebay.calls_to("POST", "/sell/inventory/v1/offer") == 1
+    assert len(fake_ebay.listings) == 1
+    db.close()
