@@ -161,12 +161,3 @@ def record_connection(
     row.updated_at = now
     session.flush()
     return AccountSettings.from_row(row)
-
-
-def set_orders_cursor(session: Session, marketplace: str, cursor: str) -> None:
-    """Remember where the next order sync starts."""
-    row = get_account(session, marketplace)
-    if row is None:
-        raise AccountError(f"marketplace: {marketplace} is not set up")
-    row.orders_cursor = cursor
-    row.updated_at = utcnow()

@@ -34,7 +34,7 @@ from app.marketplace.listings import (
     save_listing,
     set_listing_state,
 )
-from app.marketplace.orders import OrderCounts, OrderLine, save_order_lines
+from app.marketplace.orders import OrderCounts, OrderLine, save_order_lines, set_orders_cursor
 from app.marketplace.retry import parse_retry_after
 from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.marketplace_listing import MarketplaceListing
@@ -153,6 +153,32 @@ class BaseJobHandler(ABC):
     async def save_orders(self, lines: list[OrderLine]) -> OrderCounts:
         """Store order lines read by an order sync."""
         return await self.in_session(save_order_lines, self.marketplace, lines)
+
+    async def orders_cursor(self) -> str | None:
+        """Where the last order sync of this marketplace stopped (None before the first)."""
+        accounts = self.context.accounts
+        settings = await accounts.settings(self.marketplace) if accounts is not None else None
+        return settings.orders_cursor if settings is not None else None
+
+    async def finish_order_sync(
+        self, lines: list[OrderLine], orders: int, cursor: str
+    ) -> dict[str, Any]:
+        """Store the lines and the new cursor in one transaction; the job's result."""
+        marketplace = self.marketplace
+
+        def record(session: Any) -> OrderCounts:
+            counts = save_order_lines(session, marketplace, lines)
+            set_orders_cursor(session, marketplace, cursor)
+            return counts
+
+        counts = await self.in_session(record)
+        return {
+            "success": True,
+            "orders": orders,
+            "new_lines": counts.new,
+            "updated_lines": counts.updated,
+            "cursor": cursor,
+        }
 
     # -- resumable steps --------------------------------------------------------------
     async def step(

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from app.marketplace.errors import PermanentJobError
+from app.models.user.product import Product
 
 Kind = Literal["text", "integer", "choice", "boolean"]
 
@@ -99,3 +100,19 @@ def resolve_fields(
     if problems:
         raise FieldError(marketplace, problems)
     return values
+
+
+def product_problems(
+    product: Product, marketplace: str, *, title_limit: int, publishing: bool
+) -> dict[str, str]:
+    """What a marketplace would refuse in a catalog product, by field (empty when fine)."""
+    problems: dict[str, str] = {}
+    if len(product.title) > title_limit:
+        problems["title"] = f"{marketplace} titles hold at most {title_limit} characters"
+    if publishing and not (product.description or "").strip():
+        problems["description"] = f"{marketplace} needs a description to publish"
+    if publishing and product.quantity < 1:
+        problems["quantity"] = "must be at least 1 to publish"
+    if product.price <= 0:
+        problems["price"] = "must be more than 0"
+    return problems

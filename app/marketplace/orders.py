@@ -13,10 +13,11 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
+from app.models.user.marketplace_account import MarketplaceAccount
 from app.models.user.marketplace_listing import MarketplaceListing
 from app.models.user.order import Order
 from app.models.user.product import Product
@@ -120,3 +121,12 @@ def save_order_lines(session: Session, marketplace: str, lines: Iterable[OrderLi
     session.flush()
     counts.new_order_ids = [row.id for row in added]
     return counts
+
+
+def set_orders_cursor(session: Session, marketplace: str, cursor: str) -> None:
+    """Remember where the next order sync of ``marketplace`` starts."""
+    session.execute(
+        update(MarketplaceAccount)
+        .where(MarketplaceAccount.marketplace == marketplace)
+        .values(orders_cursor=cursor, updated_at=utcnow())
+    )

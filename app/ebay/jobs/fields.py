@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.marketplace.fields import FieldError, FieldSpec
+from app.marketplace.fields import FieldError, FieldSpec, product_problems
 from app.models.user.product import Product
 
 #: Content-Language of each eBay marketplace Marketdesk lists on.
@@ -56,15 +56,7 @@ def sku_of(product: Product) -> str:
 
 def check_product(product: Product, *, publishing: bool) -> None:
     """Refuse a product eBay would refuse, naming the field."""
-    problems: dict[str, str] = {}
-    if len(product.title) > TITLE_LIMIT:
-        problems["title"] = f"eBay titles hold at most {TITLE_LIMIT} characters"
-    if publishing and not (product.description or "").strip():
-        problems["description"] = "eBay needs a description to publish"
-    if publishing and product.quantity < 1:
-        problems["quantity"] = "must be at least 1 to publish"
-    if product.price <= 0:
-        problems["price"] = "must be more than 0"
+    problems = product_problems(product, "eBay", title_limit=TITLE_LIMIT, publishing=publishing)
     if len(sku_of(product)) > SKU_LIMIT:
         problems["sku"] = f"eBay SKUs hold at most {SKU_LIMIT} characters"
     if problems:

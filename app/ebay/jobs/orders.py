@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from app.accounts.settings import set_orders_cursor
 from app.ebay.jobs.base import EbayJobHandler
 from app.marketplace.orders import OrderLine
 from app.models.user.marketplace_job import MarketplaceJob
@@ -66,8 +65,7 @@ class SyncOrdersEbayHandler(EbayJobHandler):
 
     async def execute(self, job: MarketplaceJob) -> dict[str, Any]:
         client = await self.ebay()
-        settings = await self.context.accounts.settings("ebay") if self.context.accounts else None
-        stored = parse_time(settings.orders_cursor) if settings is not None else None
+        stored = parse_time(await self.orders_cursor())
         given = parse_time((job.input_data or {}).get("since"))
         since = given or stored or datetime.now(UTC) - FIRST_SYNC
         lines: list[OrderLine] = []
@@ -79,13 +77,4 @@ class SyncOrdersEbayHandler(EbayJobHandler):
             modified = parse_time(order.get("lastModifiedDate"))
             if modified is not None and modified > newest:
                 newest = modified
-        counts = await self.save_orders(lines)
-        cursor = newest.isoformat()
-        await self.in_session(set_orders_cursor, "ebay", cursor)
-        return {
-            "success": True,
-            "orders": orders,
-            "new_lines": counts.new,
-            "updated_lines": counts.updated,
-            "cursor": cursor,
-        }
+        return await self.finish_order_sync(lines, orders, newest.isoformat())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from app.marketplace.fields import FieldError, FieldSpec
+from app.marketplace.fields import FieldError, FieldSpec, product_problems
 from app.models.user.product import Product
 
 WHO_MADE = ("i_did", "someone_else", "collective")
@@ -44,15 +44,7 @@ ETSY_FIELDS: tuple[FieldSpec, ...] = (
 
 def check_product(product: Product, *, publishing: bool) -> None:
     """Refuse a product Etsy would refuse, naming the field."""
-    problems: dict[str, str] = {}
-    if len(product.title) > TITLE_LIMIT:
-        problems["title"] = f"Etsy titles hold at most {TITLE_LIMIT} characters"
-    if publishing and not (product.description or "").strip():
-        problems["description"] = "Etsy needs a description"
-    if publishing and product.quantity < 1:
-        problems["quantity"] = "must be at least 1 to publish"
-    if product.price <= 0:
-        problems["price"] = "must be more than 0"
+    problems = product_problems(product, "Etsy", title_limit=TITLE_LIMIT, publishing=publishing)
     if problems:
         raise FieldError("Etsy", problems)
 

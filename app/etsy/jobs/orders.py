@@ -6,7 +6,6 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.accounts.settings import set_orders_cursor
 from app.etsy.jobs.base import EtsyJobHandler, money
 from app.marketplace.orders import OrderLine
 from app.models.user.marketplace_job import MarketplaceJob
@@ -53,8 +52,7 @@ class SyncOrdersEtsyHandler(EtsyJobHandler):
 
     async def execute(self, job: MarketplaceJob) -> dict[str, Any]:
         client, shop_id = await self.etsy()
-        settings = await self.context.accounts.settings("etsy") if self.context.accounts else None
-        stored = settings.orders_cursor if settings is not None else None
+        stored = await self.orders_cursor()
         given = (job.input_data or {}).get("since_epoch")
         if given is not None:
             since = int(given)
@@ -69,12 +67,4 @@ class SyncOrdersEtsyHandler(EtsyJobHandler):
             receipts += 1
             lines.extend(receipt_lines(receipt))
             newest = max(newest, int(receipt.get("updated_timestamp") or 0))
-        counts = await self.save_orders(lines)
-        await self.in_session(set_orders_cursor, "etsy", str(newest))
-        return {
-            "success": True,
-            "orders": receipts,
-            "new_lines": counts.new,
-            "updated_lines": counts.updated,
-            "cursor": str(newest),
-        }
+        return await self.finish_order_sync(lines, receipts, str(newest))
