@@ -1,0 +1,91 @@
+"""Everything a running Marketdesk holds for one seller, without any window.
+
+:class:`Workbench` opens the seller's accounts (secrets in the keyring, or the private
+file), builds the processor and runs the :class:`app.marketplace.runner.JobRunner` as an
+asyncio task; the desktop window drives it, and ``stop()`` winds it down gracefully
+(running jobs finish or are released; nothing stays "running" in the database). The
+window's pause button is :meth:`set_processing`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+from app.accounts import AccountManager
+from app.db import Database
+from app.marketplace.marketplace_job_processor import MarketplaceJobProcessor
+from app.marketplace.marketplace_job_service import MarketplaceJobService
+from app.marketplace.runner import JobRunner
+from app.secret_store import SecretStore, open_secret_store
+
+log = logging.getLogger("marketdesk.workbench")
+
+
+class Workbench:
+    """The seller's queue, accounts and job runner."""
+
+    def __init__(
+        self,
+        db: Database,
+        data_dir: Path,
+        user_id: int = 1,
+        *,
+        secrets: SecretStore | None = None,
+        concurrency: Mapping[str, int] | None = None,
+        poll_seconds: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.data_dir = data_dir
+        self.user_id = user_id
+        self.secrets = secrets or open_secret_store(data_dir)
+        self.accounts = AccountManager(db, self.secrets, user_id)
+        self.service = MarketplaceJobService(db, user_id)
+        self.concurrency = dict(concurrency or {})
+        self.poll_seconds = poll_seconds
+        self.photos_dir = data_dir / "photos"
+        self.runner: JobRunner | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def processing(self) -> bool:
+        """True while the runner claims jobs."""
+        return self._task is not None and not self._task.done()
+
+    def _new_runner(self) -> JobRunner:
+        processor = MarketplaceJobProcessor(
+            self.db, self.user_id, accounts=self.accounts, photos_dir=self.photos_dir
+        )
+        return JobRunner(processor, concurrency=self.concurrency, poll_seconds=self.poll_seconds)
+
+    async def start(self) -> None:
+        """Start processing jobs (no-op when already running)."""
+        if self.processing:
+            return
+        self.runner = self._new_runner()
+        self._task = asyncio.create_task(self.runner.run(), name="marketdesk-runner")
+        log.info("job processing started")
+
+    async def pause(self) -> None:
+        """Stop claiming; running jobs finish (or are released after the stop timeout)."""
+        runner, task = self.runner, self._task
+        if runner is None or task is None:
+            return
+        runner.stop()
+        try:
+            await task
+        finally:
+            await runner.processor.close()
+            self.runner, self._task = None, None
+        log.info("job processing paused")
+
+    async def set_processing(self, on: bool) -> None:
+        """The window's run/pause toggle."""
+        await (self.start() if on else self.pause())
+
+    async def stop(self) -> None:
+        """Pause processing and close the accounts' connections (program exit)."""
+        await self.pause()
+        await self.accounts.aclose()
