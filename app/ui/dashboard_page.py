@@ -1,0 +1,171 @@
+"""The dashboard: processing on or off, the queue at a glance, connections, failures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.events import ConnectionChanged
+from app.marketplace.job_forms import DISPLAY
+from app.marketplace.marketplace_job_service import MarketplaceJobService
+from app.models.user.marketplace_job import MarketplaceJob
+from app.models.user.marketplace_job_stats import MARKETPLACE_VALUES
+from app.ui.context import UiContext
+
+STATUSES = ("pending", "running", "paused", "completed", "failed", "cancelled", "expired")
+REFRESH_DELAY_MS = 300
+
+
+Snapshot = tuple[dict[str, dict[str, int]], list[MarketplaceJob], dict[int, str]]
+
+
+def _snapshot(service: MarketplaceJobService) -> Snapshot:
+    counts = {
+        marketplace: service.count_by_status(marketplace) for marketplace in MARKETPLACE_VALUES
+    }
+    failures = service.list_jobs(status="failed", limit=10)
+    actions = {action.id: action.code for action in service.get_action_types()}
+    return counts, failures, actions
+
+
+class DashboardPage(QWidget):
+    """What a seller checks first."""
+
+    processingToggled = Signal(bool)
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.service = MarketplaceJobService(ctx.db, ctx.user_id)
+        layout = QVBoxLayout(self)
+
+        top = QHBoxLayout()
+        self.processing_button = QPushButton("Pause processing")
+        self.processing_button.setObjectName("processingButton")
+        self.processing_button.setCheckable(True)
+        self.processing_button.setChecked(True)
+        self.processing_button.toggled.connect(self._toggled)
+        self.processing_label = QLabel("Jobs are being processed")
+        self.processing_label.setObjectName("processingLabel")
+        top.addWidget(self.processing_button)
+        top.addWidget(self.processing_label, 1)
+        layout.addLayout(top)
+
+        queue = QGroupBox("Queue")
+        grid = QGridLayout(queue)
+        self.count_labels: dict[tuple[str, str], QLabel] = {}
+        for column, status in enumerate(STATUSES, start=1):
+            header = QLabel(status.capitalize())
+            header.setAlignment(Qt.AlignmentFlag.AlignRight)
+            grid.addWidget(header, 0, column)
+        for row, marketplace in enumerate(MARKETPLACE_VALUES, start=1):
+            grid.addWidget(QLabel(DISPLAY[marketplace]), row, 0)
+            for column, status in enumerate(STATUSES, start=1):
+                label = QLabel("0")
+                label.setObjectName(f"count_{marketplace}_{status}")
+                label.setAlignment(Qt.AlignmentFlag.AlignRight)
+                grid.addWidget(label, row, column)
+                self.count_labels[(marketplace, status)] = label
+        layout.addWidget(queue)
+
+        connections = QGroupBox("Connections")
+        connection_list = QVBoxLayout(connections)
+        self.connection_labels: dict[str, QLabel] = {}
+        for marketplace in ("ebay", "etsy"):
+            label = QLabel(f"{DISPLAY[marketplace]}: …")
+            label.setObjectName(f"connection_{marketplace}")
+            connection_list.addWidget(label)
+            self.connection_labels[marketplace] = label
+        plugin = QLabel("Vinted: the browser plugin bridge is not part of this version yet")
+        plugin.setObjectName("connection_vinted")
+        connection_list.addWidget(plugin)
+        layout.addWidget(connections)
+
+        failures = QGroupBox("Recent failures")
+        failures_layout = QVBoxLayout(failures)
+        self.failures = QListWidget()
+        self.failures.setObjectName("recentFailures")
+        failures_layout.addWidget(self.failures)
+        layout.addWidget(failures, 1)
+
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(REFRESH_DELAY_MS)
+        self._timer.timeout.connect(lambda: ctx.spawn(self.refresh(), "Refreshing the dashboard"))
+        ctx.relay.jobChanged.connect(self._schedule)
+        ctx.relay.jobCreated.connect(self._schedule)
+        ctx.relay.connectionChanged.connect(self._connection_changed)
+
+    def _schedule(self, *_args: Any) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    def set_processing(self, on: bool) -> None:
+        """Show the processing state without emitting the toggle."""
+        self.processing_button.blockSignals(True)
+        self.processing_button.setChecked(on)
+        self.processing_button.blockSignals(False)
+        self._show_processing(on)
+
+    def _show_processing(self, on: bool) -> None:
+        self.processing_button.setText("Pause processing" if on else "Resume processing")
+        self.processing_label.setText(
+            "Jobs are being processed" if on else "Paused: jobs wait in the queue"
+        )
+
+    def _toggled(self, on: bool) -> None:
+        self._show_processing(on)
+        self.processingToggled.emit(on)
+
+    def _connection_changed(self, event: ConnectionChanged) -> None:
+        self._show_connection(event.marketplace, event.state, event.account, event.message)
+
+    def _show_connection(
+        self, marketplace: str, state: str, account: str | None, message: str | None
+    ) -> None:
+        label = self.connection_labels.get(marketplace)
+        if label is None:
+            return
+        name = DISPLAY[marketplace]
+        if state == "connected":
+            text = f"{name}: connected as {account}"
+        elif state == "reconnect_needed":
+            text = f"{name}: reconnect needed — {message or 'the connection was refused'}"
+        else:
+            text = f"{name}: not connected"
+        label.setText(text)
+
+    async def refresh(self) -> None:
+        """Re-read counts, failures and connection states."""
+        counts, failures, actions = await self.ctx.run(_snapshot, self.service)
+        for (marketplace, status), label in self.count_labels.items():
+            label.setText(str(counts[marketplace].get(status, 0)))
+        self.failures.clear()
+        for job in failures:
+            action = actions.get(job.action_type_id, "?")
+            self.failures.addItem(
+                f"#{job.id} {DISPLAY[job.marketplace]} {action}: {job.error_message or 'failed'}"
+            )
+        workbench = self.ctx.workbench
+        if workbench is not None:
+            for marketplace in ("ebay", "etsy"):
+                current = await workbench.accounts.status(marketplace)
+                if not current.configured:
+                    self.connection_labels[marketplace].setText(
+                        f"{DISPLAY[marketplace]}: not set up (Settings)"
+                    )
+                else:
+                    self._show_connection(
+                        marketplace, current.state, current.account, current.message
+                    )

@@ -1,0 +1,299 @@
+"""The new-job form: one tab per marketplace, its actions, products and own fields.
+
+Fields are checked as the seller types (a message next to each field) and again before
+the job is created; many products make one batch. Nothing reaches the queue while a
+field is wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import select
+
+from app.marketplace.fields import FieldError, FieldSpec
+from app.marketplace.job_forms import DISPLAY, fields_for, input_data, needs_product
+from app.marketplace.marketplace_job_service import MarketplaceJobService
+from app.models.public.marketplace_action_type import MarketplaceActionType
+from app.models.user.product import Product
+from app.ui.context import UiContext
+
+ERROR_STYLE = "color: #b3261e;"
+
+
+class FieldEditor:
+    """One marketplace field: its input widget and the message beside it."""
+
+    def __init__(self, spec: FieldSpec) -> None:
+        self.spec = spec
+        self.widget: QComboBox | QLineEdit
+        if spec.kind in ("choice", "boolean"):
+            combo = QComboBox()
+            combo.addItem("(default)", None)
+            choices = spec.choices if spec.kind == "choice" else ("true", "false")
+            for choice in choices:
+                combo.addItem(choice, choice)
+            self.widget = combo
+        else:
+            line = QLineEdit()
+            line.setPlaceholderText("(default)" if not spec.help else spec.help)
+            self.widget = line
+        self.widget.setObjectName(f"field_{spec.name}")
+        self.message = QLabel("")
+        self.message.setObjectName(f"error_{spec.name}")
+        self.message.setStyleSheet(ERROR_STYLE)
+
+    def value(self) -> Any:
+        """What the seller chose or typed (None: the default)."""
+        if isinstance(self.widget, QComboBox):
+            return self.widget.currentData()
+        return self.widget.text().strip() or None
+
+    def set_value(self, value: Any) -> None:
+        """Fill the field (tests, defaults)."""
+        if isinstance(self.widget, QComboBox):
+            index = self.widget.findData(None if value is None else str(value))
+            self.widget.setCurrentIndex(max(index, 0))
+        else:
+            self.widget.setText("" if value is None else str(value))
+
+    def check(self) -> str | None:
+        """The field's problem right now, shown beside it (None when fine)."""
+        value = self.value()
+        problem = None
+        if value is not None:
+            try:
+                self.spec.convert(value)
+            except ValueError as exc:
+                problem = f"{self.spec.label} {exc}"
+        self.show(problem)
+        return problem
+
+    def show(self, problem: str | None) -> None:
+        """Show (or clear) the message beside the field."""
+        self.message.setText(problem or "")
+
+
+class MarketplaceForm(QWidget):
+    """The form of one marketplace."""
+
+    created = Signal(str)
+
+    def __init__(self, ctx: UiContext, marketplace: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.marketplace = marketplace
+        self.service = MarketplaceJobService(ctx.db, ctx.user_id)
+        self.defaults: dict[str, Any] = {}
+        self.action_types: dict[str, MarketplaceActionType] = {}
+        self.editors: dict[str, FieldEditor] = {}
+        self.setObjectName(f"form_{marketplace}")
+
+        layout = QVBoxLayout(self)
+        top = QFormLayout()
+        self.action = QComboBox()
+        self.action.setObjectName("action")
+        self.action.currentIndexChanged.connect(self._action_changed)
+        top.addRow("Action", self.action)
+        self.priority = QSpinBox()
+        self.priority.setObjectName("priority")
+        self.priority.setRange(1, 4)
+        self.priority.setToolTip("1 = most urgent, 4 = least")
+        top.addRow("Priority", self.priority)
+        layout.addLayout(top)
+
+        self.products_label = QLabel("Products (select one or many; many make a batch)")
+        layout.addWidget(self.products_label)
+        self.products = QListWidget()
+        self.products.setObjectName("products")
+        self.products.setSelectionMode(QListWidget.SelectionMode.ExtendedSelection)
+        layout.addWidget(self.products, 1)
+
+        self.fields_box = QWidget()
+        self.fields_layout = QFormLayout(self.fields_box)
+        layout.addWidget(self.fields_box)
+
+        bottom = QHBoxLayout()
+        self.create_button = QPushButton(f"Create {DISPLAY[marketplace]} job")
+        self.create_button.setObjectName("create")
+        self.create_button.clicked.connect(
+            lambda: ctx.spawn(self.create_job(), f"Creating a {DISPLAY[marketplace]} job")
+        )
+        self.result = QLabel("")
+        self.result.setObjectName("result")
+        self.result.setWordWrap(True)
+        bottom.addWidget(self.create_button)
+        bottom.addWidget(self.result, 1)
+        layout.addLayout(bottom)
+
+    async def refresh(self) -> None:
+        """Reload actions, products and the seller's defaults."""
+
+        def load() -> tuple[list[MarketplaceActionType], list[tuple[int, str]]]:
+            actions = self.service.get_action_types(self.marketplace)
+            with self.ctx.db.session(self.ctx.user_id, readonly=True) as session:
+                rows = session.execute(select(Product.id, Product.title).order_by(Product.id))
+                products = [(int(pid), str(title)) for pid, title in rows]
+            return actions, products
+
+        actions, products = await self.ctx.run(load)
+        workbench = self.ctx.workbench
+        if workbench is not None and self.marketplace in ("ebay", "etsy"):
+            settings = await workbench.accounts.settings(self.marketplace)
+            self.defaults = dict(settings.defaults) if settings is not None else {}
+        current = self.action.currentData()
+        self.action.blockSignals(True)
+        self.action.clear()
+        self.action_types = {a.code: a for a in actions}
+        for action in actions:
+            self.action.addItem(action.name, action.code)
+        index = self.action.findData(current)
+        self.action.setCurrentIndex(max(index, 0))
+        self.action.blockSignals(False)
+        selected = {item.data(Qt.ItemDataRole.UserRole) for item in self.products.selectedItems()}
+        self.products.clear()
+        for product_id, title in products:
+            item = QListWidgetItem(f"#{product_id} {title}")
+            item.setData(Qt.ItemDataRole.UserRole, product_id)
+            self.products.addItem(item)
+            item.setSelected(product_id in selected)
+        self._action_changed()
+
+    def _action_changed(self, *_args: Any) -> None:
+        code = self.action.currentData()
+        if code is None:
+            return
+        action = self.action_types.get(code)
+        if action is not None:
+            self.priority.setValue(action.priority)
+        wants_product = needs_product(code)
+        self.products.setEnabled(wants_product)
+        self.products_label.setEnabled(wants_product)
+        while self.fields_layout.rowCount():
+            self.fields_layout.removeRow(0)
+        self.editors = {}
+        for spec in fields_for(self.marketplace, code):
+            editor = FieldEditor(spec)
+            if spec.name in self.defaults:
+                label = f"{spec.label} (default {self.defaults[spec.name]})"
+            else:
+                label = spec.label + (" *" if spec.required and spec.default is None else "")
+            row = QWidget()
+            row_layout = QHBoxLayout(row)
+            row_layout.setContentsMargins(0, 0, 0, 0)
+            row_layout.addWidget(editor.widget, 2)
+            row_layout.addWidget(editor.message, 3)
+            self.fields_layout.addRow(label, row)
+            signal = (
+                editor.widget.currentIndexChanged
+                if isinstance(editor.widget, QComboBox)
+                else editor.widget.textChanged
+            )
+            signal.connect(lambda *_a, e=editor: e.check())
+            self.editors[spec.name] = editor
+
+    def select_products(self, product_ids: list[int]) -> None:
+        """Select products in the list (tests, the products page)."""
+        for row in range(self.products.count()):
+            item = self.products.item(row)
+            item.setSelected(item.data(Qt.ItemDataRole.UserRole) in product_ids)
+
+    def selected_products(self) -> list[int]:
+        """The selected product ids."""
+        return sorted(
+            int(item.data(Qt.ItemDataRole.UserRole)) for item in self.products.selectedItems()
+        )
+
+    def set_action(self, code: str) -> None:
+        """Choose an action by code."""
+        self.action.setCurrentIndex(self.action.findData(code))
+
+    def collect(self) -> dict[str, Any] | None:
+        """The job's input, or None after showing every problem beside its field."""
+        code = self.action.currentData()
+        problems = [problem for editor in self.editors.values() if (problem := editor.check())]
+        if needs_product(code) and not self.selected_products():
+            self.result.setText("Choose at least one product")
+            return None
+        if problems:
+            self.result.setText("Correct the fields marked in red")
+            return None
+        values = {name: editor.value() for name, editor in self.editors.items()}
+        try:
+            return input_data(self.marketplace, code, values, self.defaults)
+        except FieldError as exc:
+            for name, message in exc.problems.items():
+                if name in self.editors:
+                    self.editors[name].show(message)
+            self.result.setText("Correct the fields marked in red")
+            return None
+
+    async def create_job(self) -> None:
+        """Create the job (or the batch) the form describes."""
+        data = self.collect()
+        if data is None:
+            return
+        code = self.action.currentData()
+        priority = self.priority.value()
+        products = self.selected_products() if needs_product(code) else []
+        service = self.service
+        if len(products) > 1:
+            batch, jobs = await self.ctx.run(
+                lambda: service.create_batch(
+                    self.marketplace, code, products, priority, data or None
+                )
+            )
+            text = f"Batch {batch.id}: {len(jobs)} {code} job(s) on {DISPLAY[self.marketplace]}"
+        else:
+            job = await self.ctx.run(
+                lambda: service.create_job(
+                    marketplace=self.marketplace,
+                    action_code=code,
+                    product_id=products[0] if products else None,
+                    priority=priority,
+                    input_data=data or None,
+                )
+            )
+            text = f"Job {job.id}: {code} on {DISPLAY[self.marketplace]}, {job.status}"
+        self.result.setText(text)
+        self.created.emit(text)
+
+
+class NewJobPage(QWidget):
+    """Tabs Vinted, eBay, Etsy."""
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        layout = QVBoxLayout(self)
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("marketplaceTabs")
+        self.forms: dict[str, MarketplaceForm] = {}
+        for marketplace in ("vinted", "ebay", "etsy"):
+            form = MarketplaceForm(ctx, marketplace)
+            self.forms[marketplace] = form
+            self.tabs.addTab(form, DISPLAY[marketplace])
+        layout.addWidget(self.tabs)
+        ctx.relay.connectionChanged.connect(
+            lambda *_: ctx.spawn(self.refresh(), "Refreshing the job forms")
+        )
+
+    async def refresh(self) -> None:
+        """Reload every form."""
+        for form in self.forms.values():
+            await form.refresh()
