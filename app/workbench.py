@@ -16,6 +16,7 @@ from pathlib import Path
 
 from app.accounts import AccountManager
 from app.db import Database
+from app.marketplace.base_handler import BaseJobHandler
 from app.marketplace.marketplace_job_processor import MarketplaceJobProcessor
 from app.marketplace.marketplace_job_service import MarketplaceJobService
 from app.marketplace.runner import JobRunner
@@ -36,6 +37,8 @@ class Workbench:
         secrets: SecretStore | None = None,
         concurrency: Mapping[str, int] | None = None,
         poll_seconds: float = 1.0,
+        handlers: Mapping[str, type[BaseJobHandler]] | None = None,
+        stop_timeout: float = 10.0,
     ) -> None:
         self.db = db
         self.data_dir = data_dir
@@ -45,6 +48,8 @@ class Workbench:
         self.service = MarketplaceJobService(db, user_id)
         self.concurrency = dict(concurrency or {})
         self.poll_seconds = poll_seconds
+        self.handlers = handlers
+        self.stop_timeout = stop_timeout
         self.photos_dir = data_dir / "photos"
         self.runner: JobRunner | None = None
         self._task: asyncio.Task[None] | None = None
@@ -56,9 +61,18 @@ class Workbench:
 
     def _new_runner(self) -> JobRunner:
         processor = MarketplaceJobProcessor(
-            self.db, self.user_id, accounts=self.accounts, photos_dir=self.photos_dir
+            self.db,
+            self.user_id,
+            handlers=self.handlers,
+            accounts=self.accounts,
+            photos_dir=self.photos_dir,
         )
-        return JobRunner(processor, concurrency=self.concurrency, poll_seconds=self.poll_seconds)
+        return JobRunner(
+            processor,
+            concurrency=self.concurrency,
+            poll_seconds=self.poll_seconds,
+            stop_timeout=self.stop_timeout,
+        )
 
     async def start(self) -> None:
         """Start processing jobs (no-op when already running)."""
