@@ -109,7 +109,6 @@ async def shoot(out: Path) -> list[Path]:
     window.resize(1280, 800)
     await asyncio.sleep(1.5)
     saved = []
-    out.mkdir(parents=True, exist_ok=True)
     for index, (title, _page) in enumerate(window.pages):
         window.tabs.setCurrentIndex(index)
         await asyncio.sleep(0.6)
@@ -127,6 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Screenshots of every page")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
     app: QApplication = application()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
