@@ -21,9 +21,7 @@ from app.secret_store import SecretStoreError, open_secret_store
 
 log = logging.getLogger("marketdesk.cli")
 
-USAGE_HINT = """Marketdesk {version}
-
-The desktop window is not part of this version yet. Use the commands:
+USAGE_HINT = """Without a window, use the commands:
   {prog} worker                 run queued jobs until Ctrl-C
   {prog} job create --marketplace ebay --action publish --product 12
   {prog} job list               show the queue
@@ -44,16 +42,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    if args.command is None:
-        from app import __version__
-
-        sys.stdout.write(USAGE_HINT.format(version=__version__, prog=PROG))
-        return 0
     try:
         db = Database(resolve_database_url(args.data_dir, args.profile))
     except DatabaseError as exc:
         return fail(str(exc))
     try:
+        if args.command is None:
+            return run_window(db, args)
         if args.command == "migrate":
             db.migrate(args.revision)
             print(f"Database is at revision {db.current_revision()}")
@@ -82,6 +77,16 @@ def fail(message: str) -> int:
     """Print one line of error and return the failure exit code."""
     sys.stderr.write(f"{PROG}: error: {message}\n")
     return 1
+
+
+def run_window(db: Database, args: argparse.Namespace) -> int:
+    """Open the desktop window (loaded only now: the commands stay free of Qt)."""
+    try:
+        from app.ui.desktop import run_desktop
+    except ImportError as exc:
+        sys.stdout.write(USAGE_HINT.format(prog=PROG))
+        return fail(f"the window cannot start ({exc}); the commands above work without it")
+    return run_desktop(db, data_dir(args), args.seller)
 
 
 def data_dir(args: argparse.Namespace) -> Path:

@@ -52,9 +52,19 @@ class UiContext:
         """Blocking database work, off the window's thread."""
         return await self.db.run(fn, *args)
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any]:
-        """Run ``coro`` on the event loop; failures reach :attr:`on_error`."""
-        task = asyncio.ensure_future(coro)
+    def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any] | None:
+        """Run ``coro`` on the event loop; failures reach :attr:`on_error`.
+
+        Without a running loop (a signal fired while the window is being torn down) the
+        work is dropped, not left as a coroutine that never runs.
+        """
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            coro.close()
+            log.debug("%s dropped: the event loop is not running", what)
+            return None
+        task = loop.create_task(coro)
         self.tasks.add(task)
 
         def done(finished: asyncio.Task[Any]) -> None:

@@ -9,6 +9,7 @@ hangs); await :func:`signal_future` instead.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,6 +48,17 @@ def signal_future(signal: SignalInstance) -> asyncio.Future[tuple[Any, ...]]:
 
     signal.connect(fire)
     return future
+
+
+@pytest.fixture(autouse=True)
+def collect_on_the_gui_thread() -> Iterator[None]:
+    """As in the program: no garbage collection in other threads while Qt objects live."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    yield
+    gc.collect()
+    if was_enabled:
+        gc.enable()
 
 
 @pytest.fixture

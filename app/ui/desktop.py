@@ -1,0 +1,138 @@
+"""Start-up of the desktop program: Qt, the qasync loop, migrations, runner, window.
+
+``run_desktop`` builds the QApplication and a qasync event loop, migrates the database
+off the loop, starts the :class:`app.workbench.Workbench` (job runner) inside that loop,
+shows the window, and when the window is closed stops the runner gracefully (running
+jobs finish or are released; nothing stays "running" in the database). Exceptions that
+escape async work or Qt slots are logged and shown in one dialog (the crash handler).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import qasync
+from PySide6.QtCore import QCoreApplication, QSettings
+from PySide6.QtWidgets import QApplication
+
+from app.db import Database
+from app.ui.context import UiContext
+from app.ui.gc_guard import MainThreadCollector
+from app.ui.log_view import QtLogHandler
+from app.ui.main_window import MainWindow
+from app.ui.relay import EventRelay
+from app.workbench import Workbench
+
+log = logging.getLogger("marketdesk.ui")
+
+
+def application(argv: Sequence[str] = ()) -> QApplication:
+    """The QApplication (created once)."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QCoreApplication.setOrganizationName("Marketdesk")
+    QCoreApplication.setApplicationName("Marketdesk")
+    app = QApplication([sys.argv[0] if sys.argv else "marketdesk", *argv])
+    app.setQuitOnLastWindowClosed(False)
+    return app
+
+
+class Desktop:
+    """The running program: workbench, context, window; :meth:`run` until closed."""
+
+    def __init__(
+        self,
+        db: Database,
+        data_dir: Path,
+        user_id: int = 1,
+        *,
+        workbench: Workbench | None = None,
+        settings: QSettings | None = None,
+        start_processing: bool = True,
+    ) -> None:
+        self.db = db
+        self.workbench = workbench or Workbench(db, data_dir, user_id)
+        self.log_handler = QtLogHandler()
+        self.relay = EventRelay(db.events, user_id)
+        self.ctx = UiContext(db, self.relay, settings or QSettings(), self.workbench, user_id)
+        self.window: MainWindow | None = None
+        self.start_processing = start_processing
+        self.closed = asyncio.Event()
+        self.collector = MainThreadCollector()
+
+    async def open(self) -> MainWindow:
+        """Migrate, build and show the window, start processing."""
+        logging.getLogger("marketdesk").addHandler(self.log_handler)
+        self.collector.start()
+        await self.db.run(self.db.migrate)
+        window = MainWindow(self.ctx, self.workbench, self.log_handler)
+        self.window = window
+        self.ctx.on_error = window.report_error
+        window.closeRequested.connect(self.closed.set)
+        window.show()
+        if self.start_processing:
+            await self.workbench.start()
+        window.dashboard.set_processing(self.workbench.processing)
+        self.ctx.spawn(window.refresh_all(), "Loading the pages")
+        return window
+
+    async def close(self) -> None:
+        """Stop processing and every background task; hide the window."""
+        if self.window is not None:
+            self.window.hide()
+        await self.workbench.stop()
+        await self.ctx.drain()
+        self.relay.close()
+        logging.getLogger("marketdesk").removeHandler(self.log_handler)
+        if self.window is not None:
+            self.window.deleteLater()
+            self.window = None
+        self.collector.stop()
+
+    async def run(self) -> int:
+        """Open, wait until the window is closed, close."""
+        await self.open()
+        try:
+            await self.closed.wait()
+        finally:
+            await self.close()
+        return 0
+
+
+def run_desktop(db: Database, data_dir: Path, user_id: int = 1) -> int:
+    """Run the desktop program until its window is closed; returns the exit code."""
+    app = application()
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    desktop: Desktop | None = None
+
+    def crashed(context_loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        log.error("unexpected error: %s", context.get("message"), exc_info=exc)
+        if desktop is not None and desktop.window is not None and isinstance(exc, BaseException):
+            desktop.window.report_error("A background task", exc)
+
+    def slot_crashed(
+        kind: type[BaseException], exc: BaseException, tb: TracebackType | None
+    ) -> None:
+        log.error("unexpected error in the window", exc_info=(kind, exc, tb))
+        if desktop is not None and desktop.window is not None:
+            desktop.window.report_error("The window", exc)
+
+    loop.set_exception_handler(crashed)
+    previous_hook = sys.excepthook
+    sys.excepthook = slot_crashed
+    try:
+        with loop:
+            desktop = Desktop(db, data_dir, user_id)
+            code: int = loop.run_until_complete(desktop.run())
+            return code
+    finally:
+        sys.excepthook = previous_hook
