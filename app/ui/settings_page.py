@@ -268,8 +268,8 @@ class SettingsPage(QWidget):
         plugin_layout = QVBoxLayout(plugin)
         note = QLabel(
             "Vinted jobs run in your own browser through Marketdesk's plugin. The local "
-            "bridge and the plugin are not part of this version yet: Vinted jobs wait in "
-            "the queue until they are."
+            "bridge and the plugin are not part of this version yet: Vinted jobs can be "
+            "queued, but they fail with \u201cUnknown action\u201d until they are."
         )
         note.setWordWrap(True)
         plugin_layout.addWidget(note)
