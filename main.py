@@ -1,6 +1,8 @@
 """Marketdesk entry point: the desktop window by default, or a sub-command (see ``--help``)."""
 
-from app.cli.main import main
+import sys
+
+from app.launch import main
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

@@ -39,6 +39,7 @@ class Workbench:
         poll_seconds: float = 1.0,
         handlers: Mapping[str, type[BaseJobHandler]] | None = None,
         stop_timeout: float = 10.0,
+        apply_rate_limits: bool = True,
     ) -> None:
         self.db = db
         self.data_dir = data_dir
@@ -50,6 +51,7 @@ class Workbench:
         self.poll_seconds = poll_seconds
         self.handlers = handlers
         self.stop_timeout = stop_timeout
+        self.apply_rate_limits = apply_rate_limits
         self.photos_dir = data_dir / "photos"
         self.runner: JobRunner | None = None
         self._task: asyncio.Task[None] | None = None
@@ -72,6 +74,7 @@ class Workbench:
             concurrency=self.concurrency,
             poll_seconds=self.poll_seconds,
             stop_timeout=self.stop_timeout,
+            apply_rate_limits=self.apply_rate_limits,
         )
 
     async def start(self) -> None:

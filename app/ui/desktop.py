@@ -22,6 +22,7 @@ from PySide6.QtCore import QCoreApplication, QSettings
 from PySide6.QtWidgets import QApplication
 
 from app.db import Database
+from app.ui.boot import close_first_frame
 from app.ui.context import UiContext
 from app.ui.gc_guard import MainThreadCollector
 from app.ui.log_view import QtLogHandler
@@ -77,6 +78,7 @@ class Desktop:
         self.ctx.on_error = window.report_error
         window.closeRequested.connect(self.closed.set)
         window.show()
+        close_first_frame()
         if self.start_processing:
             await self.workbench.start()
         window.dashboard.set_processing(self.workbench.processing)

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication
 from app.db import Database
 from app.marketplace import MarketplaceJobService
 from app.secret_store import KeyringSecretStore
+from app.ui.boot import show_first_frame
 from app.ui.desktop import Desktop
 from app.workbench import Workbench
 from tests.fakes import FakeEbay
@@ -43,9 +44,12 @@ async def test_start_process_and_close_leaves_nothing_running(
     qapp: QApplication, db: Database, tmp_path: Path, workbench: Workbench, settings: QSettings
 ) -> None:
     threads_before = {t.name for t in threading.enumerate()}
+    _app, first_frame = show_first_frame()  # as `python main.py` starts
+    assert first_frame.isVisible()
     desktop = Desktop(db, tmp_path, workbench=workbench, settings=settings)
     window = await desktop.open()
     assert window.isVisible() and workbench.processing
+    assert not first_frame.isVisible()  # the real window took its place
     service = MarketplaceJobService(db)
     quick = service.create_job(marketplace="ebay", action_code="sync", input_data={})
     await wait_for(lambda: service.get_job(quick.id).status == "completed")

@@ -1,0 +1,50 @@
+"""What ``python main.py`` starts, decided before anything heavy is imported.
+
+Without a sub-command Marketdesk opens its window. The window's first frame is shown by
+:mod:`app.ui.boot` right after Qt is loaded, before the database layer, the HTTP clients
+and the pages are imported and the database is migrated, so the seller sees Marketdesk at
+once; the full window replaces that first frame when it is ready. Sub-commands and
+``--help`` go to the command line, which never loads Qt.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+#: The command line's sub-commands (app.cli.parser) and its help flags.
+COMMANDS = frozenset({"worker", "migrate", "job", "seller", "account", "stats"})
+HELP = frozenset({"-h", "--help"})
+
+
+def wants_window(argv: Sequence[str]) -> bool:
+    """True when ``argv`` names no sub-command (only global options): open the window."""
+    return not any(arg in COMMANDS or arg in HELP for arg in argv)
+
+
+def has_display() -> bool:
+    """False on a Linux box without X, Wayland or a chosen Qt platform (a server, SSH)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def main(argv: Sequence[str]) -> int:
+    """Run the window or the command line."""
+    if wants_window(argv) and not has_display():
+        sys.stderr.write(
+            "marketdesk: no display to open the window on (no DISPLAY or WAYLAND_DISPLAY); "
+            "the commands work without one, see 'marketdesk --help'\n"
+        )
+        return 1
+    if wants_window(argv):
+        try:
+            from app.ui.boot import run
+        except ImportError:
+            pass  # no Qt here: the command line explains what works without it
+        else:
+            return run(argv)
+    from app.cli.main import main as cli_main
+
+    return cli_main(argv)

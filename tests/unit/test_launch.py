@@ -1,0 +1,53 @@
+"""``python main.py`` decides between the window and the command line before importing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from app.launch import wants_window
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_window_unless_a_command_or_help_is_given() -> None:
+    assert wants_window([])
+    assert wants_window(["--data-dir", "/tmp/x", "--profile", "shop", "-v"])
+    assert not wants_window(["worker"])
+    assert not wants_window(["--data-dir", "/tmp/x", "job", "list"])
+    assert not wants_window(["--help"])
+    assert not wants_window(["-h"])
+
+
+def test_commands_still_start_without_qt(tmp_path: Path) -> None:
+    code = (
+        "import sys, runpy; sys.argv=['main.py', '--data-dir', sys.argv[1], 'job', 'list'];"
+        "import app.launch; rc = app.launch.main(sys.argv[1:]);"
+        "bad=[m for m in sys.modules if m.startswith(('PySide6', 'pyqtgraph', 'qasync'))];"
+        "print(rc, bad)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert done.stdout.strip().splitlines()[-1] == "0 []"
+
+
+def test_no_display_gives_one_clear_line(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "main.py", "--data-dir", str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("marketdesk: no display to open the window on")
