@@ -11,51 +11,18 @@ import numpy as np
 import pytest
 import shiboken6
 from PySide6.QtCore import QSettings, QTimer
-from sqlalchemy import insert, select
 
 from app.db import Database, utcnow
 from app.marketplace import MarketplaceJobProcessor, MarketplaceJobService
 from app.marketplace.base_handler import BaseJobHandler
-from app.marketplace.tables import stats as stats_table
-from app.models.public.marketplace_action_type import MarketplaceActionType
 from app.ui.context import UiContext
 from app.ui.stats_page import StatsPage, day_seconds, failure_threshold
+from tests.support.stats import add_stats
 from tests.ui.conftest import signal_future
 
 #: (marketplace, action, day, successes, failures, total duration in ms)
 Row = tuple[str, str, date, int, int, int]
 Errors = list[tuple[str, BaseException]]
-
-
-def add_stats(db: Database, rows: list[Row]) -> None:
-    """Insert stats rows directly (one per marketplace, action and day)."""
-    with db.bind().begin() as conn:
-        ids = {
-            (mp, code): i
-            for mp, code, i in conn.execute(
-                select(
-                    MarketplaceActionType.marketplace,
-                    MarketplaceActionType.code,
-                    MarketplaceActionType.id,
-                )
-            )
-        }
-        conn.execute(
-            insert(stats_table),
-            [
-                {
-                    "action_type_id": ids[(mp, code)],
-                    "marketplace": mp,
-                    "date": day,
-                    "total_jobs": ok + bad,
-                    "success_count": ok,
-                    "failure_count": bad,
-                    "total_duration_ms": ms,
-                    "avg_duration_ms": ms / (ok + bad),
-                }
-                for mp, code, day, ok, bad, ms in rows
-            ],
-        )
 
 
 @pytest.fixture

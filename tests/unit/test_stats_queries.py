@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, insert, select
+from sqlalchemy import event
 
 from app.db import Database, utcnow
 from app.marketplace import MarketplaceJobService
@@ -19,45 +19,15 @@ from app.marketplace.stats_queries import (
     load_snapshot,
     per_action,
 )
-from app.marketplace.tables import stats as stats_table
-from app.models.public.marketplace_action_type import MarketplaceActionType
+from tests.support.stats import StatsRow
+from tests.support.stats import add_stats as insert_stats
 
 D0 = date(2024, 3, 1)
 
 
-def action_ids(db: Database) -> dict[tuple[str, str], int]:
-    """Action type ids by (marketplace, code)."""
-    with db.bind().connect() as conn:
-        rows = conn.execute(
-            select(
-                MarketplaceActionType.marketplace,
-                MarketplaceActionType.code,
-                MarketplaceActionType.id,
-            )
-        )
-        return {(mp, code): int(i) for mp, code, i in rows}
-
-
-def add_stats(db: Database, *rows: tuple[str, str, date, int, int, int]) -> None:
+def add_stats(db: Database, *rows: StatsRow) -> None:
     """Insert stats rows: (marketplace, action, day, successes, failures, total ms)."""
-    ids = action_ids(db)
-    with db.bind().begin() as conn:
-        conn.execute(
-            insert(stats_table),
-            [
-                {
-                    "action_type_id": ids[(mp, code)],
-                    "marketplace": mp,
-                    "date": day,
-                    "total_jobs": ok + bad,
-                    "success_count": ok,
-                    "failure_count": bad,
-                    "total_duration_ms": ms,
-                    "avg_duration_ms": ms / (ok + bad),
-                }
-                for mp, code, day, ok, bad, ms in rows
-            ],
-        )
+    insert_stats(db, rows)
 
 
 @pytest.fixture
