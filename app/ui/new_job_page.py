@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
+    QProgressBar,
     QPushButton,
     QSpinBox,
     QTabWidget,
@@ -30,10 +31,12 @@ from app.marketplace.fields import FieldError, FieldSpec
 from app.marketplace.job_forms import DISPLAY, fields_for, input_data, needs_product
 from app.marketplace.marketplace_job_service import MarketplaceJobService
 from app.models.public.marketplace_action_type import MarketplaceActionType
+from app.models.user.marketplace_batch import MarketplaceBatch
 from app.models.user.product import Product
 from app.ui.context import UiContext
 
 ERROR_STYLE = "color: #b3261e;"
+BATCH_REFRESH_MS = 300
 
 
 class FieldEditor:
@@ -87,6 +90,69 @@ class FieldEditor:
     def show(self, problem: str | None) -> None:
         """Show (or clear) the message beside the field."""
         self.message.setText(problem or "")
+
+
+class BatchProgress(QWidget):
+    """Follows the last batch the form created: a bar and "done / failed" words."""
+
+    finished = Signal(int)
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.batch_id: int | None = None
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.bar = QProgressBar()
+        self.bar.setObjectName("batchProgress")
+        self.label = QLabel("")
+        self.label.setObjectName("batchLabel")
+        layout.addWidget(self.bar, 1)
+        layout.addWidget(self.label, 2)
+        self.setVisible(False)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(BATCH_REFRESH_MS)
+        self._timer.timeout.connect(lambda: ctx.spawn(self.refresh(), "Following a batch"))
+        ctx.relay.jobChanged.connect(self._job_changed)
+
+    def follow(self, batch_id: int, total: int) -> None:
+        """Show the progress of ``batch_id``."""
+        self.batch_id = batch_id
+        self.bar.setRange(0, max(total, 1))
+        self.bar.setValue(0)
+        self.label.setText(f"Batch {batch_id}: 0 of {total} done")
+        self.setVisible(True)
+
+    def _job_changed(self, *_args: Any) -> None:
+        if self.batch_id is not None and not self._timer.isActive():
+            self._timer.start()
+
+    async def refresh(self) -> None:
+        """Re-read the batch's counters."""
+        batch_id = self.batch_id
+        if batch_id is None:
+            return
+
+        def load() -> MarketplaceBatch | None:
+            with self.ctx.db.session(self.ctx.user_id, readonly=True) as session:
+                return session.get(MarketplaceBatch, batch_id)
+
+        batch = await self.ctx.run(load)
+        if batch is None or batch_id != self.batch_id:
+            return
+        done = batch.completed_count + batch.failed_count + batch.cancelled_count
+        self.bar.setRange(0, max(batch.total_count, 1))
+        self.bar.setValue(done)
+        words = f"Batch {batch.id}: {done} of {batch.total_count} done"
+        if batch.failed_count:
+            words += f", {batch.failed_count} failed"
+        if batch.cancelled_count:
+            words += f", {batch.cancelled_count} cancelled"
+        self.label.setText(words)
+        if done >= batch.total_count:
+            self.batch_id = None
+            self.finished.emit(batch.id)
 
 
 class MarketplaceForm(QWidget):
@@ -144,6 +210,8 @@ class MarketplaceForm(QWidget):
         bottom.addWidget(self.create_button)
         bottom.addWidget(self.result, 1)
         layout.addLayout(bottom)
+        self.progress = BatchProgress(ctx)
+        layout.addWidget(self.progress)
 
     async def refresh(self) -> None:
         """Reload actions, products and the seller's defaults."""
@@ -263,6 +331,7 @@ class MarketplaceForm(QWidget):
                 )
             )
             text = f"Batch {batch.id}: {len(jobs)} {code} job(s) on {DISPLAY[self.marketplace]}"
+            self.progress.follow(batch.id, batch.total_count)
         else:
             job = await self.ctx.run(
                 lambda: service.create_job(

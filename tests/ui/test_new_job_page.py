@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from app.db import Database
@@ -97,3 +98,27 @@ async def test_product_actions_need_a_product(ctx: UiContext, db: Database) -> N
     await form.create_job()
     assert form.result.text() == "Choose at least one product"
     assert MarketplaceJobService(db).list_jobs() == []
+
+
+async def test_batch_progress_follows_the_jobs(ctx: UiContext, db: Database) -> None:
+    from app.marketplace import MarketplaceJobProcessor
+    from tests.support.handlers import scripted_registry
+    from tests.ui.conftest import signal_future
+
+    products = [add_product(db, title=f"Item {i}") for i in range(3)]
+    page = NewJobPage(ctx)
+    await page.refresh()
+    form = page.forms["etsy"]
+    form.set_action("delete")
+    form.select_products(products)
+    await form.create_job()
+    assert not form.progress.isHidden() and form.progress.bar.maximum() == 3
+    assert form.progress.label.text().endswith(": 0 of 3 done")
+    finished = signal_future(form.progress.finished)
+    processor = MarketplaceJobProcessor(db, marketplace="etsy", handlers=scripted_registry())
+    for _ in products:
+        await processor.process_next_job()
+    await processor.close()
+    await asyncio.wait_for(finished, 5)
+    assert form.progress.bar.value() == 3
+    assert form.progress.label.text().endswith(": 3 of 3 done")
