@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QEvent, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.db import Database
@@ -74,6 +75,17 @@ async def test_start_process_and_close_leaves_nothing_running(
     # thread belongs to the test's database, closed by its fixture)
     leftover = {t.name for t in threading.enumerate()} - threads_before
     assert not {n for n in leftover if "marketdesk" in n.lower() and "-db" not in n}
+    # and no timer of the window keeps firing
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    active = []
+    for obj in gc.get_objects():
+        if isinstance(obj, QTimer):
+            try:
+                if obj.isActive():
+                    active.append(obj.objectName() or repr(obj))
+            except RuntimeError:  # its C++ side is already gone
+                continue
+    assert active == []
 
 
 async def test_pause_toggle_stops_claiming(
