@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
+from tests.fakes.tokens import TokenStore
 from tests.fakes.wire import BadRequestBody, Request, Response, read_chunked
 
 RouteFunc = Callable[[Request], Response]
@@ -195,6 +196,9 @@ class FakeMarketplace:
     OAuth routes are registered with ``api=False``: they skip latency and the limits.
     """
 
+    #: OAuth codes and tokens handed out (subclasses create it).
+    tokens: TokenStore
+
     def __init__(
         self,
         *,
@@ -310,6 +314,16 @@ class FakeMarketplace:
         rule = _Rule(method.upper(), re.compile(path_regex), 0)
         with self.lock:
             return sum(1 for m, p in self.calls if rule.matches(m, p))
+
+    def expire_access_tokens(self) -> None:
+        """Every access token handed out so far is now expired (answers 401)."""
+        with self.lock:
+            self.tokens.expire_access()
+
+    def revoke_refresh_tokens(self) -> None:
+        """Every refresh token handed out so far is now unknown (refresh: invalid_grant)."""
+        with self.lock:
+            self.tokens.revoke_refresh()
 
     def reset_counters(self) -> None:
         """Clear the request log, the per-second window and the daily usage."""

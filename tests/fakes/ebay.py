@@ -111,16 +111,6 @@ class FakeEbay(FakeMarketplace):
         with self.lock:
             return self._token_pair(scope or " ".join(rules.SELL_SCOPES), expires_in)
 
-    def expire_access_tokens(self) -> None:
-        """Every access token handed out so far is now expired (answers 401)."""
-        with self.lock:
-            self.tokens.expire_access()
-
-    def revoke_refresh_tokens(self) -> None:
-        """Every refresh token handed out so far is now unknown (refresh: invalid_grant)."""
-        with self.lock:
-            self.tokens.revoke_refresh()
-
     def reset_counters(self) -> None:
         """Zero the counters, clear the request log and the rate-limit usage."""
         with self.lock:

@@ -100,16 +100,6 @@ class FakeEtsy(FakeMarketplace):
         with self.lock:
             return self._token_pair("listings_r listings_w transactions_r", expires_in)
 
-    def expire_access_tokens(self) -> None:
-        """Every access token handed out so far is now expired (answers 401)."""
-        with self.lock:
-            self.tokens.expire_access()
-
-    def revoke_refresh_tokens(self) -> None:
-        """Every refresh token handed out so far is now unknown (refresh: invalid_grant)."""
-        with self.lock:
-            self.tokens.revoke_refresh()
-
     def reset_counters(self) -> None:
         """Zero the counters, clear the request log and the rate-limit usage."""
         with self.lock:
