@@ -26,7 +26,7 @@ from app.db import Database
 from app.ebay.jobs import EBAY_HANDLERS
 from app.etsy.jobs import ETSY_HANDLERS
 from app.events import JobChanged
-from app.marketplace import store
+from app.marketplace import housekeeping, store
 from app.marketplace.action_types import ActionInfo, check_marketplace, load_action_types
 from app.marketplace.base_handler import (
     AccountProvider,
@@ -286,8 +286,8 @@ class MarketplaceJobProcessor:
     def _housekeeping(self) -> list[store.Transition]:
         with self.db.bind(self.user_id).begin() as conn:
             now = self.db.now(conn)
-            reaped = store.reap(conn, now, timedelta(seconds=self.policy.base_seconds))
-            expired = store.expire_overdue(conn, now)
+            reaped = housekeeping.reap(conn, now, timedelta(seconds=self.policy.base_seconds))
+            expired = housekeeping.expire_overdue(conn, now)
         for t in reaped:
             log.warning("job %s: its worker stopped (lease expired); now %s", t.job_id, t.status)
         return reaped + expired

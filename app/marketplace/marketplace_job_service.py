@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from app.db import Database, utcnow
 from app.db.notify import notify_new_job
 from app.events import JobChanged, JobCreated, StatsChanged
-from app.marketplace import store
+from app.marketplace import housekeeping, store
 from app.marketplace.action_types import ActionInfo, check_marketplace, find_action_type
 from app.marketplace.errors import InvalidJobRequestError, JobNotFoundError, JobStateError
 from app.marketplace.stats import StatsBatch, dialect_insert, upsert
@@ -399,7 +399,7 @@ class MarketplaceJobService:
         """Give up on a waiting job: it will not run."""
         with self._session() as session, session.begin():
             now = self.db.now(session.connection())
-            if not store.expire_overdue(session.connection(), now, [job_id]):
+            if not housekeeping.expire_overdue(session.connection(), now, [job_id]):
                 self._refuse(session, job_id, "expired")
             job = session.get_one(MarketplaceJob, job_id)
             session.refresh(job)
@@ -409,7 +409,9 @@ class MarketplaceJobService:
     def expire_overdue(self) -> int:
         """Expire every waiting job whose deadline passed; returns how many."""
         with self._session() as session, session.begin():
-            changed = store.expire_overdue(session.connection(), self.db.now(session.connection()))
+            changed = housekeeping.expire_overdue(
+                session.connection(), self.db.now(session.connection())
+            )
         for t in changed:
             self.db.events.publish(JobChanged(t.job_id, t.marketplace, t.status, self.user_id))
         return len(changed)
