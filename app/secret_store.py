@@ -148,9 +148,9 @@ class FileSecretStore(SecretStore):
                 self._write(data)
 
 
-def keyring_available(backend: KeyringBackend | None = None) -> bool:
+def keyring_available() -> bool:
     """True when ``keyring`` found a real backend (not the "fail" or "null" ones)."""
-    chosen = backend or keyring.get_keyring()
+    chosen = keyring.get_keyring()
     module = type(chosen).__module__
     if module.startswith(("keyring.backends.fail", "keyring.backends.null")):
         return False

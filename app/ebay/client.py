@@ -99,17 +99,24 @@ class EbayClient(RestClient):
 
     async def inventory_items(self) -> AsyncIterator[dict[str, Any]]:
         """Every inventory item of the seller, page by page."""
+        async for item in self._pages(f"{INVENTORY}/inventory_item", {}, "inventoryItems"):
+            yield item
+
+    async def _pages(
+        self, path: str, params: dict[str, Any], key: str
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The ``key`` entries of every page of a paginated GET (eBay's ``next`` link)."""
         offset = 0
         while True:
             body = await self.call(
-                "GET", f"{INVENTORY}/inventory_item", params={"limit": PAGE_SIZE, "offset": offset}
+                "GET", path, params={**params, "limit": PAGE_SIZE, "offset": offset}
             )
-            items = (body or {}).get("inventoryItems") or []
-            for item in items:
-                yield item
-            if not items or not (body or {}).get("next"):
+            entries = (body or {}).get(key) or []
+            for entry in entries:
+                yield entry
+            if not entries or not (body or {}).get("next"):
                 return
-            offset += len(items)
+            offset += len(entries)
 
     # -- offers -----------------------------------------------------------------------
     async def create_offer(self, offer: dict[str, Any], language: str) -> str:
@@ -151,20 +158,6 @@ class EbayClient(RestClient):
         stamp = since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + (
             f"{since.microsecond // 1000:03d}Z"
         )
-        offset = 0
-        while True:
-            body = await self.call(
-                "GET",
-                f"{FULFILLMENT}/order",
-                params={
-                    "filter": f"lastmodifieddate:[{stamp}..]",
-                    "limit": PAGE_SIZE,
-                    "offset": offset,
-                },
-            )
-            orders = (body or {}).get("orders") or []
-            for order in orders:
-                yield order
-            if not orders or not (body or {}).get("next"):
-                return
-            offset += len(orders)
+        params = {"filter": f"lastmodifieddate:[{stamp}..]"}
+        async for order in self._pages(f"{FULFILLMENT}/order", params, "orders"):
+            yield order

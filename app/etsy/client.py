@@ -30,7 +30,6 @@ class EtsyClient(RestClient):
     def __init__(self, *args: Any, api_key: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.api_key = api_key
-        self.limit_per_second: float | None = None
         self.remaining_today: int | None = None
 
     def extra_headers(self) -> dict[str, str]:
@@ -62,8 +61,7 @@ class EtsyClient(RestClient):
                 limit = float(per_second)
             except ValueError:
                 limit = 0.0
-            if limit > 0 and limit != self.limit_per_second:
-                self.limit_per_second = limit
+            if limit > 0:
                 self.pacer.set_rate(limit)
         remaining = headers.get("x-remaining-today")
         if remaining and remaining.isdigit():
@@ -109,10 +107,6 @@ class EtsyClient(RestClient):
         return dict(
             await self.call("PATCH", f"/shops/{shop_id}/listings/{listing_id}", data=fields) or {}
         )
-
-    async def listing(self, listing_id: str) -> dict[str, Any]:
-        """getListing."""
-        return dict(await self.call("GET", f"/listings/{listing_id}") or {})
 
     async def update_inventory(
         self, listing_id: str, products: list[dict[str, Any]]

@@ -102,16 +102,30 @@ class BaseJobHandler(ABC):
         self.job_id = job_id
         self.context = context or HandlerContext()
         self._done_steps: dict[str, dict[str, Any]] | None = None
+        self._account_settings: Any = None
 
     @abstractmethod
     async def execute(self, job: MarketplaceJob) -> dict[str, Any]:
         """Do the job; return a dict with ``"success"`` and what the window should show."""
 
     # -- database helpers -------------------------------------------------------------
-    async def load_product(self, product_id: int | None) -> Product:
-        """The job's catalog product, or a permanent failure when it is gone."""
+    def require_product_id(self, product_id: int | None) -> int:
+        """The job's product id, or a permanent failure when the job has none."""
         if product_id is None:
             raise PermanentJobError(f"{self.action_code} needs a product and the job has none")
+        return product_id
+
+    async def account_settings(self) -> Any:
+        """This marketplace's account settings (read once per job), or None."""
+        if self._account_settings is None:
+            accounts = self.context.accounts
+            if accounts is not None:
+                self._account_settings = await accounts.settings(self.marketplace)
+        return self._account_settings
+
+    async def load_product(self, product_id: int | None) -> Product:
+        """The job's catalog product, or a permanent failure when it is gone."""
+        product_id = self.require_product_id(product_id)
 
         def load() -> Product | None:
             with self.db.session(self.context.user_id, readonly=True) as session:
@@ -144,20 +158,13 @@ class BaseJobHandler(ABC):
         """Set the state of the product's listing on this marketplace."""
         await self.in_session(set_listing_state, product_id, self.marketplace, state)
 
-    async def reconcile_listings(
-        self, remotes: list[RemoteListing], *, complete: bool = True
-    ) -> SyncCounts:
-        """Bring the listings a sync read into the product-to-listing links."""
-        return await self.in_session(reconcile, self.marketplace, remotes, complete)
-
-    async def save_orders(self, lines: list[OrderLine]) -> OrderCounts:
-        """Store order lines read by an order sync."""
-        return await self.in_session(save_order_lines, self.marketplace, lines)
+    async def reconcile_listings(self, remotes: list[RemoteListing]) -> SyncCounts:
+        """Bring every listing a sync read into the product-to-listing links."""
+        return await self.in_session(reconcile, self.marketplace, remotes, True)
 
     async def orders_cursor(self) -> str | None:
         """Where the last order sync of this marketplace stopped (None before the first)."""
-        accounts = self.context.accounts
-        settings = await accounts.settings(self.marketplace) if accounts is not None else None
+        settings = await self.account_settings()
         return settings.orders_cursor if settings is not None else None
 
     async def finish_order_sync(
@@ -303,6 +310,5 @@ class DirectAPIJobHandler(BaseJobHandler):
 
     async def account_defaults(self) -> dict[str, Any]:
         """The seller's default field values for this marketplace."""
-        accounts = self.context.accounts
-        settings = await accounts.settings(self.marketplace) if accounts is not None else None
+        settings = await self.account_settings()
         return dict(settings.defaults) if settings is not None else {}

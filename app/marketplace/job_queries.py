@@ -45,11 +45,6 @@ class JobFilter:
             and (self.action is None or row.action == self.action)
         )
 
-    @property
-    def is_empty(self) -> bool:
-        """True when the filter lets every job through."""
-        return self.marketplace is None and self.status is None and self.action is None
-
 
 @dataclass(frozen=True, slots=True)
 class JobRow:

@@ -48,7 +48,6 @@ class OrderCounts:
 
     new: int = 0
     updated: int = 0
-    new_order_ids: list[int] = field(default_factory=list)
 
 
 def save_order_lines(session: Session, marketplace: str, lines: Iterable[OrderLine]) -> OrderCounts:
@@ -86,7 +85,6 @@ def save_order_lines(session: Session, marketplace: str, lines: Iterable[OrderLi
         )
     }
     now = utcnow()
-    added: list[Order] = []
     for line in lines:
         product_id = product_by_listing.get(line.listing_id) if line.listing_id else None
         if product_id is None and line.sku:
@@ -101,7 +99,6 @@ def save_order_lines(session: Session, marketplace: str, lines: Iterable[OrderLi
             )
             session.add(row)
             known[(line.order_id, line.line_id)] = row
-            added.append(row)
             counts.new += 1
         else:
             row.updated_at = now
@@ -119,7 +116,6 @@ def save_order_lines(session: Session, marketplace: str, lines: Iterable[OrderLi
         row.modified_at = line.modified_at
         row.raw = line.raw
     session.flush()
-    counts.new_order_ids = [row.id for row in added]
     return counts
 
 

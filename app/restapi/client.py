@@ -82,7 +82,6 @@ class RestClient(ABC):
             limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
             headers={"Accept": "application/json", "User-Agent": "Marketdesk"},
         )
-        self.requests_sent = 0
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -186,7 +185,6 @@ class RestClient(ABC):
         if headers:
             sent_headers.update(headers)
         await self.pacer.wait()
-        self.requests_sent += 1
         try:
             response = await self.http.request(method, url, headers=sent_headers, **kwargs)
         except httpx.TimeoutException as exc:

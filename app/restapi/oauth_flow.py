@@ -25,6 +25,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from app.restapi.client import json_or_none
 from app.restapi.errors import (
     ApiAuthError,
     ApiRetryableError,
@@ -96,10 +97,7 @@ async def token_request(
         raise ApiRetryableError(f"{name} sign-in did not answer in time") from exc
     except httpx.TransportError as exc:
         raise ApiRetryableError(f"Network error talking to {name} sign-in: {exc}") from exc
-    try:
-        body = response.json() if response.content else {}
-    except ValueError:
-        body = {}
+    body = json_or_none(response) or {}
     if response.is_success and isinstance(body, dict) and body.get("access_token"):
         return body
     error = str(body.get("error", "")) if isinstance(body, dict) else ""

@@ -15,9 +15,10 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from app.db.base import utcnow
 from app.restapi.errors import ApiAuthError, OAuthError
 from app.secret_store import SecretStore
 
@@ -25,11 +26,6 @@ log = logging.getLogger("marketdesk.oauth")
 
 #: Refresh this long before the access token expires.
 REFRESH_MARGIN = timedelta(minutes=5)
-
-
-def utcnow() -> datetime:
-    """Now, timezone-aware UTC."""
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -123,7 +119,6 @@ class TokenManager:
         self.margin = margin
         self.on_change = on_change
         self.marketplace = marketplace
-        self.refreshes = 0
         self._tokens: TokenSet | None = None
         self._loaded = False
         self._lock = asyncio.Lock()
@@ -174,7 +169,6 @@ class TokenManager:
                     f"{self.marketplace} refused to renew the connection ({exc}): reconnect it "
                     "in Settings"
                 )
-            self.refreshes += 1
             log.info("%s: access token renewed until %s", self.key, fresh.expires_at.isoformat())
             await self.save(fresh)
             if self.on_change is not None:

@@ -51,17 +51,21 @@ class FirstFrame(QMainWindow):
         self.resize(1100, 720)
 
 
-def show_first_frame(argv: Sequence[str] = ()) -> tuple[QApplication, FirstFrame]:
-    """The QApplication and its painted first frame."""
+def application() -> QApplication:
+    """The program's QApplication (created once; closing windows does not quit it)."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
     QCoreApplication.setOrganizationName("Marketdesk")
     QCoreApplication.setApplicationName("Marketdesk")
-    existing = QApplication.instance()
-    app = (
-        existing
-        if isinstance(existing, QApplication)
-        else QApplication([sys.argv[0] if sys.argv else "marketdesk"])
-    )
+    app = QApplication([sys.argv[0] if sys.argv else "marketdesk"])
     app.setQuitOnLastWindowClosed(False)
+    return app
+
+
+def show_first_frame(argv: Sequence[str] = ()) -> tuple[QApplication, FirstFrame]:
+    """The QApplication and its painted first frame."""
+    app = application()
     frame = FirstFrame()
     frame.show()
     app.processEvents()

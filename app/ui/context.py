@@ -24,6 +24,8 @@ from app.workbench import Workbench
 
 log = logging.getLogger("marketdesk.ui")
 T = TypeVar("T")
+#: The colour of a message beside a wrong field, everywhere in the window.
+ERROR_STYLE = "color: #b3261e;"
 
 
 def show_error(parent: QWidget | None, title: str, text: str) -> None:
@@ -51,6 +53,15 @@ class UiContext:
     async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
         """Blocking database work, off the window's thread."""
         return await self.db.run(fn, *args)
+
+    async def read(self, fn: Callable[..., T], /, *args: Any) -> T:
+        """``fn(conn, *args)`` on a read-only connection of the seller, off the window's thread."""
+
+        def work() -> T:
+            with self.db.bind(self.user_id, readonly=True).connect() as conn:
+                return fn(conn, *args)
+
+        return await self.db.run(work)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any] | None:
         """Run ``coro`` on the event loop; failures reach :attr:`on_error`.

@@ -29,11 +29,10 @@ from PySide6.QtWidgets import (
 from app.catalog.csv_io import COLUMNS, ImportPreview, PreviewRow, commit_import, preview_file
 from app.catalog.store import CatalogStore
 from app.catalog.validation import CatalogError
-from app.ui.context import UiContext
+from app.ui.context import ERROR_STYLE, UiContext
 
 ROW_ERROR = QColor("#fde7e9")
 CELL_ERROR = QColor("#f4b4ba")
-ERROR_STYLE = "color: #b3261e;"
 #: Table columns: the file's row number, each CSV column, the row's problems.
 HEADERS: tuple[str, ...] = ("Row", *COLUMNS, "Problems")
 

@@ -27,16 +27,14 @@ STATUSES = ("pending", "running", "paused", "completed", "failed", "cancelled", 
 REFRESH_DELAY_MS = 300
 
 
-Snapshot = tuple[dict[str, dict[str, int]], list[MarketplaceJob], dict[int, str]]
+Snapshot = tuple[dict[str, dict[str, int]], list[MarketplaceJob]]
 
 
 def _snapshot(service: MarketplaceJobService) -> Snapshot:
     counts = {
         marketplace: service.count_by_status(marketplace) for marketplace in MARKETPLACE_VALUES
     }
-    failures = service.list_jobs(status="failed", limit=10)
-    actions = {action.id: action.code for action in service.get_action_types()}
-    return counts, failures, actions
+    return counts, service.list_jobs(status="failed", limit=10)
 
 
 class DashboardPage(QWidget):
@@ -48,6 +46,7 @@ class DashboardPage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.service = MarketplaceJobService(ctx.db, ctx.user_id)
+        self.action_codes: dict[int, str] = {}
         layout = QVBoxLayout(self)
 
         top = QHBoxLayout()
@@ -148,7 +147,11 @@ class DashboardPage(QWidget):
 
     async def refresh(self) -> None:
         """Re-read counts, failures and connection states."""
-        counts, failures, actions = await self.ctx.run(_snapshot, self.service)
+        if not self.action_codes:  # action types change only with migrations
+            types = await self.ctx.run(self.service.get_action_types)
+            self.action_codes = {action.id: action.code for action in types}
+        actions = self.action_codes
+        counts, failures = await self.ctx.run(_snapshot, self.service)
         for (marketplace, status), label in self.count_labels.items():
             label.setText(str(counts[marketplace].get(status, 0)))
         self.failures.clear()

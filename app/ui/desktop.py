@@ -12,17 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import qasync
-from PySide6.QtCore import QCoreApplication, QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtCore import QSettings
 
 from app.db import Database
-from app.ui.boot import close_first_frame
+from app.ui.boot import application, close_first_frame
 from app.ui.context import UiContext
 from app.ui.gc_guard import MainThreadCollector
 from app.ui.log_view import QtLogHandler
@@ -31,18 +29,6 @@ from app.ui.relay import EventRelay
 from app.workbench import Workbench
 
 log = logging.getLogger("marketdesk.ui")
-
-
-def application(argv: Sequence[str] = ()) -> QApplication:
-    """The QApplication (created once)."""
-    existing = QApplication.instance()
-    if isinstance(existing, QApplication):
-        return existing
-    QCoreApplication.setOrganizationName("Marketdesk")
-    QCoreApplication.setApplicationName("Marketdesk")
-    app = QApplication([sys.argv[0] if sys.argv else "marketdesk", *argv])
-    app.setQuitOnLastWindowClosed(False)
-    return app
 
 
 class Desktop:

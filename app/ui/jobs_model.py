@@ -17,7 +17,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import operator
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -249,7 +249,7 @@ class JobsTableModel(QAbstractTableModel):
         self._refreshing += 1
         try:
             # the first chunk comes along, so the first paint already shows data
-            ids, rows = await self.ctx.run(self._read, first_page, wanted, self.chunk_size)
+            ids, rows = await self.ctx.read(first_page, wanted, self.chunk_size)
         finally:
             self._refreshing -= 1
         if generation != self._generation or not Shiboken.isValid(self):
@@ -278,12 +278,6 @@ class JobsTableModel(QAbstractTableModel):
             await self._load(missing, next(self._serials))
 
     # -- lazy loading -------------------------------------------------------------------
-    def _read(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(conn, *args)`` on a read-only connection (database thread)."""
-        with self.ctx.db.bind(self.ctx.user_id, readonly=True).connect() as conn:
-            result: T = fn(conn, *args)
-            return result
-
     def _want(self, row: int) -> None:
         self._wanted.add(row // self.chunk_size)
         if not self._pump.isActive():
@@ -304,7 +298,7 @@ class JobsTableModel(QAbstractTableModel):
         for job_id in ids:
             self._loading[job_id] = serial
         try:
-            rows = await self.ctx.run(self._read, job_rows, ids)
+            rows = await self.ctx.read(job_rows, ids)
         finally:
             mine = [job_id for job_id in ids if self._loading.get(job_id) == serial]
             for job_id in mine:
@@ -363,7 +357,7 @@ class JobsTableModel(QAbstractTableModel):
         generation = self._generation
         self._updating = True
         try:
-            rows = await self.ctx.run(self._read, job_rows, ids)
+            rows = await self.ctx.read(job_rows, ids)
         finally:
             self._updating = False
         if not Shiboken.isValid(self):

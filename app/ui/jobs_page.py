@@ -272,21 +272,14 @@ class JobsPage(QWidget):
     async def refresh(self) -> None:
         """Reload the jobs, the action list and the detail shown."""
         await self.model.refresh(self.current_filter())
-        codes = await self.ctx.run(self._codes)
-        current = self.action_filter.currentData()
-        self.action_filter.blockSignals(True)
-        self.action_filter.clear()
-        self.action_filter.addItem("All actions", None)
-        for code in codes:
-            self.action_filter.addItem(code, code)
-        self.action_filter.setCurrentIndex(max(self.action_filter.findData(current), 0))
-        self.action_filter.blockSignals(False)
+        if self.action_filter.count() <= 1:  # action types change only with migrations
+            codes = await self.ctx.read(action_codes)
+            self.action_filter.blockSignals(True)
+            for code in codes:
+                self.action_filter.addItem(code, code)
+            self.action_filter.blockSignals(False)
         if self._detail_id is not None:
             await self.show_detail(self._detail_id)
-
-    def _codes(self) -> list[str]:
-        with self.ctx.db.bind(self.ctx.user_id, readonly=True).connect() as conn:
-            return action_codes(conn)
 
     def _update_count(self, *_args: Any) -> None:
         count = self.model.rowCount()
@@ -343,14 +336,10 @@ class JobsPage(QWidget):
     async def show_detail(self, job_id: int | None) -> None:
         """Show input, result, error and steps of ``job_id`` (None clears the pane)."""
         self._detail_id = job_id
-        detail = None if job_id is None else await self.ctx.run(self._detail, job_id)
+        detail = None if job_id is None else await self.ctx.read(job_detail, job_id)
         if job_id != self._detail_id:
             return  # another job was selected meanwhile
         self._fill_detail(job_id, detail)
-
-    def _detail(self, job_id: int) -> JobDetail | None:
-        with self.ctx.db.bind(self.ctx.user_id, readonly=True).connect() as conn:
-            return job_detail(conn, job_id)
 
     def _fill_detail(self, job_id: int | None, detail: JobDetail | None) -> None:
         steps = detail.steps if detail is not None else ()

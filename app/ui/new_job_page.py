@@ -33,9 +33,8 @@ from app.marketplace.marketplace_job_service import MarketplaceJobService
 from app.models.public.marketplace_action_type import MarketplaceActionType
 from app.models.user.marketplace_batch import MarketplaceBatch
 from app.models.user.product import Product
-from app.ui.context import UiContext
+from app.ui.context import ERROR_STYLE, UiContext
 
-ERROR_STYLE = "color: #b3261e;"
 BATCH_REFRESH_MS = 300
 
 

@@ -46,9 +46,8 @@ from app.catalog.validation import (
     problems_of,
     validate,
 )
-from app.ui.context import UiContext
+from app.ui.context import ERROR_STYLE, UiContext
 
-ERROR_STYLE = "color: #b3261e;"
 PHOTO_FILTER = "Photos (*.jpg *.jpeg *.png *.webp *.JPG *.JPEG *.PNG *.WEBP)"
 LAST_PHOTO_DIR_KEY = "products/photo_dir"
 _LINES = ("title", "price", "currency", "quantity", "sku", "brand", "size")

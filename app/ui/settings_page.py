@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 from app.accounts import AccountManager
 from app.accounts.manager import PendingConsent
 from app.accounts.settings import ENVIRONMENTS, AccountSettings
+from app.etsy.oauth import DEFAULT_REDIRECT_URI
 from app.events import ConnectionChanged
 from app.marketplace.job_forms import DISPLAY
 from app.ui.context import UiContext
@@ -75,7 +76,7 @@ class AccountBox(QGroupBox):
         self.redirect = QLineEdit()
         self.redirect.setObjectName("redirect")
         self.redirect.setPlaceholderText(
-            "RuName" if marketplace == "ebay" else "http://localhost:8787/etsy/callback"
+            "RuName" if marketplace == "ebay" else DEFAULT_REDIRECT_URI
         )
         form.addRow("RuName" if marketplace == "ebay" else "Redirect URI", self.redirect)
         self.secret = QLineEdit()

@@ -10,7 +10,6 @@ import contextlib
 from typing import Any
 
 from app.ebay.jobs.base import EbayJobHandler
-from app.marketplace.errors import PermanentJobError
 from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.marketplace_listing import ListingState
 from app.restapi.errors import ApiNotFoundError
@@ -22,9 +21,8 @@ class DeleteEbayHandler(EbayJobHandler):
     action_code = "delete"
 
     async def execute(self, job: MarketplaceJob) -> dict[str, Any]:
-        if job.product_id is None:
-            raise PermanentJobError("delete needs a product and the job has none")
-        listing = await self.product_listing(job.product_id)
+        product_id = self.require_product_id(job.product_id)
+        listing = await self.product_listing(product_id)
         if listing is None or listing.state == ListingState.DELETED or not listing.sku:
             return {"success": True, "deleted": False, "reason": "not listed on eBay"}
         client = await self.ebay()
@@ -37,7 +35,7 @@ class DeleteEbayHandler(EbayJobHandler):
                 pass
         with contextlib.suppress(ApiNotFoundError):
             await client.delete_inventory_item(listing.sku)
-        await self.mark_listing(job.product_id, ListingState.DELETED)
+        await self.mark_listing(product_id, ListingState.DELETED)
         return {
             "success": True,
             "deleted": True,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.marketplace.fields import FieldError, FieldSpec, product_problems
@@ -49,6 +50,17 @@ EBAY_FIELDS: tuple[FieldSpec, ...] = (
 )
 
 
+def amount(money: Any) -> tuple[Decimal | None, str | None]:
+    """eBay's ``{"value", "currency"}`` as a Decimal (None when unreadable) and a currency."""
+    if not isinstance(money, dict):
+        return None, None
+    try:
+        value = Decimal(str(money.get("value")))
+    except InvalidOperation:
+        value = None
+    return value, money.get("currency")
+
+
 def sku_of(product: Product) -> str:
     """The product's SKU on eBay: its own, or one made from its id."""
     return product.sku or f"MD-{product.id}"
@@ -83,10 +95,10 @@ def inventory_item(product: Product, fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def offer(product: Product, fields: dict[str, Any]) -> dict[str, Any]:
-    """The offer (createOffer / updateOffer body) of ``product``."""
+def offer(product: Product, fields: dict[str, Any], sku: str) -> dict[str, Any]:
+    """The offer (createOffer / updateOffer body) of ``product`` under ``sku``."""
     body: dict[str, Any] = {
-        "sku": sku_of(product),
+        "sku": sku,
         "marketplaceId": fields["marketplace_id"],
         "format": "FIXED_PRICE",
         "categoryId": fields["category_id"],

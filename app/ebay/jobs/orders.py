@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.ebay.jobs.base import EbayJobHandler
+from app.ebay.jobs.fields import amount
 from app.marketplace.orders import OrderLine
 from app.models.user.marketplace_job import MarketplaceJob
 
@@ -24,20 +24,11 @@ def parse_time(value: Any) -> datetime | None:
         return None
 
 
-def _amount(money: Any) -> tuple[Decimal | None, str | None]:
-    if not isinstance(money, dict):
-        return None, None
-    try:
-        return Decimal(str(money.get("value"))), money.get("currency")
-    except InvalidOperation:
-        return None, money.get("currency")
-
-
 def order_lines(order: dict[str, Any]) -> list[OrderLine]:
     """The lines of one eBay order."""
     lines = []
     for item in order.get("lineItems") or []:
-        price, currency = _amount(item.get("lineItemCost"))
+        price, currency = amount(item.get("lineItemCost"))
         lines.append(
             OrderLine(
                 order_id=str(order.get("orderId")),

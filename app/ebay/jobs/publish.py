@@ -31,7 +31,7 @@ class PublishEbayHandler(EbayJobHandler):
         sku = ebay_fields.sku_of(product)
         language = ebay_fields.language(fields)
         item = ebay_fields.inventory_item(product, fields)
-        offer = ebay_fields.offer(product, fields)
+        offer = ebay_fields.offer(product, fields, sku)
         client = await self.ebay()
 
         async def put_item() -> dict[str, Any]:

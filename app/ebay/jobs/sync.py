@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.ebay.jobs.base import LISTING_URL, EbayJobHandler
+from app.ebay.jobs.fields import amount
 from app.marketplace.listings import RemoteListing
 from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.marketplace_listing import ListingState
-
-
-def _decimal(value: Any) -> Decimal | None:
-    try:
-        return Decimal(str(value)) if value is not None else None
-    except InvalidOperation:
-        return None
 
 
 def remote_listing(item: dict[str, Any], offer: dict[str, Any] | None) -> RemoteListing:
@@ -33,7 +26,7 @@ def remote_listing(item: dict[str, Any], offer: dict[str, Any] | None) -> Remote
             title=product.get("title"),
             quantity=quantity,
         )
-    price = ((offer.get("pricingSummary") or {}).get("price")) or {}
+    price, currency = amount((offer.get("pricingSummary") or {}).get("price"))
     listing_id = (offer.get("listing") or {}).get("listingId")
     published = offer.get("status") == "PUBLISHED" and listing_id
     return RemoteListing(
@@ -43,8 +36,8 @@ def remote_listing(item: dict[str, Any], offer: dict[str, Any] | None) -> Remote
         url=LISTING_URL.format(listing_id=listing_id) if published else None,
         state=ListingState.ACTIVE if published else ListingState.INACTIVE,
         title=product.get("title"),
-        price=_decimal(price.get("value")),
-        currency=price.get("currency"),
+        price=price,
+        currency=currency,
         quantity=offer.get("availableQuantity", quantity),
         data={"marketplace_id": offer.get("marketplaceId")},
     )

@@ -21,8 +21,7 @@ class UpdateEbayHandler(EbayJobHandler):
         job_fields = await self.fields(job, {"marketplace_id": listing.data.get("marketplace_id")})
         ebay_fields.check_product(product, publishing=False)
         assert listing.sku is not None and listing.offer_id is not None
-        offer = ebay_fields.offer(product, job_fields)
-        offer["sku"] = listing.sku
+        offer = ebay_fields.offer(product, job_fields, listing.sku)
         language = ebay_fields.language(job_fields)
         client = await self.ebay()
         await client.put_inventory_item(

@@ -56,8 +56,7 @@ class EtsyJobHandler(DirectAPIJobHandler):
         """The seller's Etsy client and shop id."""
         client = await self.api_client()
         assert isinstance(client, EtsyClient)
-        accounts = self.context.accounts
-        settings = await accounts.settings("etsy") if accounts is not None else None
+        settings = await self.account_settings()
         shop_id = settings.shop_id if settings is not None else None
         if not shop_id:
             raise AuthRequiredError("Etsy: no shop is known for this account: reconnect Etsy")

@@ -6,7 +6,6 @@ import contextlib
 from typing import Any
 
 from app.etsy.jobs.base import EtsyJobHandler
-from app.marketplace.errors import PermanentJobError
 from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.marketplace_listing import ListingState
 from app.restapi.errors import ApiNotFoundError
@@ -18,13 +17,12 @@ class DeleteEtsyHandler(EtsyJobHandler):
     action_code = "delete"
 
     async def execute(self, job: MarketplaceJob) -> dict[str, Any]:
-        if job.product_id is None:
-            raise PermanentJobError("delete needs a product and the job has none")
-        listing = await self.product_listing(job.product_id)
+        product_id = self.require_product_id(job.product_id)
+        listing = await self.product_listing(product_id)
         if listing is None or listing.state == ListingState.DELETED or not listing.listing_id:
             return {"success": True, "deleted": False, "reason": "not listed on Etsy"}
         client, _shop_id = await self.etsy()
         with contextlib.suppress(ApiNotFoundError):
             await client.delete_listing(listing.listing_id)
-        await self.mark_listing(job.product_id, ListingState.DELETED)
+        await self.mark_listing(product_id, ListingState.DELETED)
         return {"success": True, "deleted": True, "listing_id": listing.listing_id}
