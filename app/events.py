@@ -62,7 +62,26 @@ class ConnectionChanged:
     user_id: int = 1
 
 
-Event = JobCreated | JobChanged | StatsChanged | ConnectionChanged
+@dataclass(frozen=True)
+class BridgeStateChanged:
+    """The plugin bridge started, stopped, or a plugin paired, changed or went away.
+
+    ``state`` is ``listening`` (no plugin), ``connected``, or ``stopped``; ``vinted_login``
+    is the Vinted account the plugin sees (None when logged out or unknown);
+    ``message`` says why a state was left (port taken, plugin replaced, ...).
+    """
+
+    state: str
+    port: int
+    plugin_version: str | None = None
+    browser: str | None = None
+    vinted_logged_in: bool | None = None
+    vinted_login: str | None = None
+    message: str | None = None
+    user_id: int = 1
+
+
+Event = JobCreated | JobChanged | StatsChanged | ConnectionChanged | BridgeStateChanged
 Subscriber = Callable[[Event], None]
 
 

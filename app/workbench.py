@@ -2,7 +2,8 @@
 
 :class:`Workbench` opens the seller's accounts (secrets in the keyring, or the private
 file), builds the processor and runs the :class:`app.marketplace.runner.JobRunner` as an
-asyncio task; the desktop window drives it, and ``stop()`` winds it down gracefully
+asyncio task beside the plugin bridge (:class:`app.bridge.host.BridgeHost`, started
+with :meth:`Workbench.start_bridge`); the desktop window drives it, and ``stop()`` winds it down gracefully
 (running jobs finish or are released; nothing stays "running" in the database). The
 window's pause button is :meth:`set_processing`.
 """
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from app.accounts import AccountManager
+from app.bridge.host import BridgeHost
 from app.db import Database
 from app.marketplace.base_handler import BaseJobHandler
 from app.marketplace.marketplace_job_processor import MarketplaceJobProcessor
@@ -46,6 +48,7 @@ class Workbench:
         self.user_id = user_id
         self.secrets = secrets or open_secret_store(data_dir)
         self.accounts = AccountManager(db, self.secrets, user_id)
+        self.bridge = BridgeHost(db, data_dir, self.secrets, user_id)
         self.service = MarketplaceJobService(db, user_id)
         self.concurrency = dict(concurrency or {})
         self.poll_seconds = poll_seconds
@@ -55,6 +58,10 @@ class Workbench:
         self.photos_dir = data_dir / "photos"
         self.runner: JobRunner | None = None
         self._task: asyncio.Task[None] | None = None
+
+    async def start_bridge(self) -> bool:
+        """Listen for the browser plugin; False when the port cannot be used."""
+        return await self.bridge.start()
 
     @property
     def processing(self) -> bool:
@@ -67,6 +74,7 @@ class Workbench:
             self.user_id,
             handlers=self.handlers,
             accounts=self.accounts,
+            plugin=self.bridge.server,
             photos_dir=self.photos_dir,
         )
         return JobRunner(
@@ -103,6 +111,7 @@ class Workbench:
         await (self.start() if on else self.pause())
 
     async def stop(self) -> None:
-        """Pause processing and close the accounts' connections (program exit)."""
+        """Pause processing, stop the bridge, close the accounts' connections (exit)."""
         await self.pause()
+        await self.bridge.close()
         await self.accounts.aclose()

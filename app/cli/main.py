@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from app.accounts import AccountManager
+from app.bridge.errors import BridgeError
+from app.bridge.host import BridgeHost
 from app.cli.parser import PROG, build_parser
 from app.db import Database, DatabaseError, resolve_database_url
 from app.db.location import default_data_dir
@@ -23,6 +25,7 @@ log = logging.getLogger("marketdesk.cli")
 
 USAGE_HINT = """Without a window, use the commands:
   {prog} worker                 run queued jobs until Ctrl-C
+  {prog} bridge show            the browser plugin's port and pairing token
   {prog} job create --marketplace ebay --action publish --product 12
   {prog} job list               show the queue
   {prog} stats                  outcomes per marketplace
@@ -64,10 +67,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_worker(db, args)
         if args.command == "account":
             return run_accounts(db, args)
+        if args.command == "bridge":
+            from app.cli import bridge
+
+            return bridge.run(open_secret_store(data_dir(args)), data_dir(args), args)
         if args.command == "job":
             return commands.job(MarketplaceJobService(db, args.seller), args)
         return commands.stats(MarketplaceJobService(db, args.seller), args)
-    except (MarketplaceError, DatabaseError, SecretStoreError, ValueError, LookupError) as exc:
+    except (
+        MarketplaceError,
+        DatabaseError,
+        SecretStoreError,
+        BridgeError,
+        ValueError,
+        LookupError,
+    ) as exc:
         return fail(str(exc))
     finally:
         db.close()
@@ -120,13 +134,22 @@ def run_worker(db: Database, args: argparse.Namespace) -> int:
     """Run the processor until SIGINT or SIGTERM, then stop gracefully."""
 
     async def serve() -> None:
-        manager = account_manager(db, args)
+        secrets = open_secret_store(data_dir(args))
+        manager = AccountManager(db, secrets, args.seller)
+        bridge = BridgeHost(db, data_dir(args), secrets, args.seller)
+        if args.no_bridge:
+            print("Plugin bridge off: Vinted jobs wait for a worker with the bridge.", flush=True)
+        elif await bridge.start():
+            print(f"Plugin bridge listening on 127.0.0.1:{bridge.server.port}.", flush=True)
+        else:
+            print(f"Plugin bridge not started: {bridge.problem}", flush=True)
         processor = MarketplaceJobProcessor(
             db,
             user_id=args.seller,
             marketplace=args.marketplace,
             lease_seconds=args.lease,
             accounts=manager,
+            plugin=bridge.server,
             photos_dir=data_dir(args) / "photos",
         )
         runner = JobRunner(processor, concurrency=args.concurrency)
@@ -137,6 +160,7 @@ def run_worker(db: Database, args: argparse.Namespace) -> int:
         try:
             await runner.run()
         finally:
+            await bridge.close()
             await manager.aclose()
 
     asyncio.run(serve())

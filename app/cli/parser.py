@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any, NoReturn
 
-from app.cli import accounts
+from app.cli import accounts, bridge
 from app.models.user.marketplace_job import JobStatus
 from app.models.user.marketplace_job_stats import MARKETPLACE_VALUES
 
@@ -98,6 +98,9 @@ def build_parser() -> Parser:
         "--concurrency", type=concurrency, default={}, help="e.g. vinted=1,ebay=4,etsy=4"
     )
     worker.add_argument("--lease", type=positive_int, default=30, help="lease length in seconds")
+    worker.add_argument(
+        "--no-bridge", action="store_true", help="do not listen for the browser plugin"
+    )
 
     migrate = sub.add_parser("migrate", help="bring the database schema up to date")
     migrate.add_argument("--revision", default="head", help="target revision (default head)")
@@ -138,6 +141,7 @@ def build_parser() -> Parser:
     add.add_argument("name", help="the seller's name")
 
     accounts.add_parser(sub, Parser, positive_float)
+    bridge.add_parser(sub, Parser)
 
     stats = sub.add_parser("stats", help="job outcomes per marketplace and action")
     stats.add_argument("--days", type=positive_int, default=7)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -19,6 +18,7 @@ from app.db.base import PUBLIC, TENANT, utcnow
 from app.db.engine import READONLY_OPTION, create_database_engine, parse_url
 from app.db.errors import MigrationError
 from app.events import EventBus
+from app.paths import app_root
 
 log = logging.getLogger("marketdesk.db")
 
@@ -32,9 +32,7 @@ def tenant_schema(user_id: int) -> str:
 
 def migrations_dir() -> Path:
     """The Alembic script directory, in a checkout or inside a frozen build."""
-    frozen_root = getattr(sys, "_MEIPASS", None)
-    root = Path(frozen_root) if frozen_root else Path(__file__).resolve().parents[2]
-    return root / "migrations"
+    return app_root() / "migrations"
 
 
 class Database:

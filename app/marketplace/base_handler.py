@@ -29,6 +29,7 @@ from app.marketplace.errors import (
 from app.marketplace.listings import (
     RemoteListing,
     SyncCounts,
+    link_listing,
     listing_for,
     reconcile,
     save_listing,
@@ -48,9 +49,9 @@ class PluginTransport(Protocol):
     """What a handler needs of the browser plugin bridge."""
 
     async def call(
-        self, action_name: str, payload: dict[str, Any], timeout: float
+        self, action_name: str, payload: dict[str, Any], timeout: float, pace_ms: int = 0
     ) -> dict[str, Any]:
-        """Run ``action_name`` in the plugin and return its answer."""
+        """Run ``action_name`` in the plugin (its requests ``pace_ms`` apart); its answer."""
         ...
 
 
@@ -78,6 +79,8 @@ class HandlerContext:
     plugin: PluginTransport | None = None
     http: httpx.AsyncClient | None = None
     timeout_seconds: float = 60.0
+    #: The action type's rate_limit_ms: how far apart the plugin spaces its requests.
+    rate_limit_ms: int = 0
     accounts: AccountProvider | None = None
     #: Where relative photo paths of products are resolved.
     photos_dir: Path | None = None
@@ -153,6 +156,10 @@ class BaseJobHandler(ABC):
     async def save_listing(self, product_id: int, remote: RemoteListing) -> MarketplaceListing:
         """Record the product's listing on this marketplace (after publish or update)."""
         return await self.in_session(save_listing, product_id, self.marketplace, remote)
+
+    async def link_listing(self, product_id: int, remote: RemoteListing) -> MarketplaceListing:
+        """Link the product to an existing listing on this marketplace."""
+        return await self.in_session(link_listing, product_id, self.marketplace, remote)
 
     async def mark_listing(self, product_id: int, state: str) -> None:
         """Set the state of the product's listing on this marketplace."""
@@ -255,7 +262,12 @@ class BaseJobHandler(ABC):
                 retry_after=30.0,
                 consumes_retry=False,
             )
-        return await plugin.call(action_name, payload, timeout or self.context.timeout_seconds)
+        return await plugin.call(
+            action_name,
+            payload,
+            timeout or self.context.timeout_seconds,
+            self.context.rate_limit_ms,
+        )
 
     async def call_http(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send an HTTP request; non-2xx answers become classified job errors."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from app.marketplace.errors import PermanentJobError
@@ -116,3 +117,26 @@ def product_problems(
     if product.price <= 0:
         problems["price"] = "must be more than 0"
     return problems
+
+
+def photo_files(product: Product, photos_dir: Path | None, marketplace: str) -> list[Path]:
+    """The product's photo files (relative ones under ``photos_dir``), all present."""
+    files: list[Path] = []
+    missing: list[str] = []
+    for entry in product.photos:
+        if not isinstance(entry, str) or entry.startswith(("http://", "https://")):
+            continue
+        path = Path(entry)
+        if not path.is_absolute() and photos_dir is not None:
+            path = photos_dir / path
+        if path.is_file():
+            files.append(path)
+        else:
+            missing.append(entry)
+    if missing:
+        raise FieldError(marketplace, {"photos": f"file(s) not found: {', '.join(missing)}"})
+    if not files:
+        raise FieldError(
+            marketplace, {"photos": f"{marketplace} needs at least one photo to publish"}
+        )
+    return files

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
+from app.marketplace.errors import PermanentJobError
 from app.models.user.marketplace_listing import ListingState, MarketplaceListing
 from app.models.user.product import Product
 
@@ -105,6 +106,37 @@ def save_listing(
     _apply(row, remote, now)
     session.flush()
     return row
+
+
+def link_listing(
+    session: Session, product_id: int, marketplace: str, remote: RemoteListing
+) -> MarketplaceListing:
+    """Link ``product_id`` to an existing listing (a link_product job).
+
+    A listing already linked to another product is refused; the product's previous
+    listing on that marketplace, if another, stays known but unlinked.
+    """
+    holder = session.scalars(
+        select(MarketplaceListing).where(
+            MarketplaceListing.marketplace == marketplace,
+            MarketplaceListing.listing_id == remote.listing_id,
+        )
+    ).first()
+    if holder is not None and holder.product_id not in (None, product_id):
+        raise PermanentJobError(
+            f"{marketplace} listing {remote.listing_id} is already linked to product "
+            f"{holder.product_id}"
+        )
+    current = listing_for(session, product_id, marketplace)
+    if current is not None and current is not holder:
+        current.product_id = None
+        session.flush()
+    if holder is None:
+        return save_listing(session, product_id, marketplace, remote)
+    holder.product_id = product_id
+    _apply(holder, remote, utcnow())
+    session.flush()
+    return holder
 
 
 def set_listing_state(session: Session, product_id: int, marketplace: str, state: str) -> None:

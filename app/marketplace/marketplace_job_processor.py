@@ -195,6 +195,7 @@ class MarketplaceJobProcessor:
                 plugin=self.plugin,
                 http=self.http,
                 timeout_seconds=float(action.timeout_seconds),
+                rate_limit_ms=action.rate_limit_ms,
                 accounts=self.accounts,
                 photos_dir=self.photos_dir,
             )

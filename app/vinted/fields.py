@@ -1,4 +1,8 @@
-"""Vinted's job fields (publish and update), declared like eBay's and Etsy's."""
+"""Vinted's job fields (publish and update), declared like eBay's and Etsy's.
+
+Vinted has no public catalog API here, so the category is its catalog number (as seen in
+the address of the category page); brand and size are sent as the seller writes them.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,12 @@ CONDITIONS = ("new_with_tags", "new_without_tags", "very_good", "good", "satisfa
 PACKAGE_SIZES = ("small", "medium", "large")
 
 VINTED_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec(
+        "catalog_id",
+        "Category (catalog id)",
+        "integer",
+        help="The number in the address of the Vinted category the item belongs to",
+    ),
     FieldSpec(
         "brand", "Brand", required=False, help="As Vinted spells it; the product's brand by default"
     ),

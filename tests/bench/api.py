@@ -159,7 +159,7 @@ class ScriptedPlugin:
         self._lock = asyncio.Lock()
 
     async def call(
-        self, action_name: str, payload: dict[str, Any], timeout: float
+        self, action_name: str, payload: dict[str, Any], timeout: float, pace_ms: int = 0
     ) -> dict[str, Any]:
         async with self._lock:
             while True:

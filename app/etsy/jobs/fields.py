@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from app.marketplace.fields import FieldError, FieldSpec, product_problems
@@ -47,27 +46,6 @@ def check_product(product: Product, *, publishing: bool) -> None:
     problems = product_problems(product, "Etsy", title_limit=TITLE_LIMIT, publishing=publishing)
     if problems:
         raise FieldError("Etsy", problems)
-
-
-def photo_files(product: Product, photos_dir: Path | None) -> list[Path]:
-    """The product's photo files (relative ones under ``photos_dir``), all present."""
-    files: list[Path] = []
-    missing: list[str] = []
-    for entry in product.photos:
-        if not isinstance(entry, str) or entry.startswith(("http://", "https://")):
-            continue
-        path = Path(entry)
-        if not path.is_absolute() and photos_dir is not None:
-            path = photos_dir / path
-        if path.is_file():
-            files.append(path)
-        else:
-            missing.append(entry)
-    if missing:
-        raise FieldError("Etsy", {"photos": f"file(s) not found: {', '.join(missing)}"})
-    if not files:
-        raise FieldError("Etsy", {"photos": "Etsy needs at least one photo to publish"})
-    return files
 
 
 def draft_fields(product: Product, fields: dict[str, Any]) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from app.etsy.jobs import fields as etsy_fields
 from app.etsy.jobs.base import EtsyJobHandler, remote_listing
+from app.marketplace.fields import photo_files
 from app.marketplace.listings import RemoteListing
 from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.marketplace_listing import ListingState
@@ -26,7 +27,7 @@ class PublishEtsyHandler(EtsyJobHandler):
         product = await self.load_product(job.product_id)
         fields = await self.fields(job)
         etsy_fields.check_product(product, publishing=True)
-        photos = etsy_fields.photo_files(product, self.context.photos_dir)
+        photos = photo_files(product, self.context.photos_dir, "Etsy")
         client, shop_id = await self.etsy()
 
         async def draft() -> dict[str, Any]:

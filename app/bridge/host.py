@@ -1,0 +1,123 @@
+"""The bridge as the program runs it: settings, token, start/stop, jobs resumed on login.
+
+:class:`BridgeHost` is what the window and the headless worker hold. Its
+:attr:`server` exists from the start (the processor's plugin transport; a call before
+the bridge listens says "plugin not connected"); :meth:`start` reads the pairing token
+from the secret store and listens on the configured port. When the plugin reports that
+the seller logged in to Vinted, Vinted jobs paused for "logged out" are queued again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from app.bridge.config import BridgeSettings, pairing_token, regenerate_token, write_plugin_copy
+from app.bridge.errors import BridgeStartError
+from app.bridge.server import BridgeServer, BridgeStatus
+from app.db import Database
+from app.events import BridgeStateChanged, Event
+from app.marketplace.marketplace_job_service import MarketplaceJobService
+from app.secret_store import SecretStore
+
+log = logging.getLogger("marketdesk.bridge")
+
+PLUGIN_FOLDER = "browser-plugin"
+
+
+class BridgeHost:
+    """The plugin bridge of one running Marketdesk."""
+
+    def __init__(
+        self, db: Database, data_dir: Path, secrets: SecretStore, user_id: int = 1
+    ) -> None:
+        self.db = db
+        self.data_dir = data_dir
+        self.secrets = secrets
+        self.user_id = user_id
+        self.settings = BridgeSettings.load(data_dir)
+        self.server = BridgeServer(
+            "",
+            port=self.settings.port,
+            origins=self.settings.origins,
+            events=db.events,
+            user_id=user_id,
+        )
+        self.token = ""
+        #: Why the bridge is not listening (port taken...), for the window; None when fine.
+        self.problem: str | None = None
+        self._logged_in = False
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._unsubscribe = db.events.subscribe(self._on_event)
+
+    async def start(self) -> bool:
+        """Listen for the plugin; False (and :attr:`problem` says why) when it cannot."""
+        self.token = await asyncio.to_thread(pairing_token, self.secrets)
+        await self.server.set_token(self.token)
+        try:
+            await self.server.start()
+        except BridgeStartError as exc:
+            self.problem = str(exc)
+            log.error("%s", exc)
+            self.db.events.publish(
+                BridgeStateChanged(
+                    "stopped", self.settings.port, message=self.problem, user_id=self.user_id
+                )
+            )
+            return False
+        self.problem = None
+        return True
+
+    async def stop(self) -> None:
+        """Stop listening (the plugin reconnects when the program runs again)."""
+        await self.server.stop()
+        for task in list(self._tasks):
+            await task
+
+    async def close(self) -> None:
+        """Stop and stop following events (program exit)."""
+        await self.stop()
+        self._unsubscribe()
+
+    def status(self) -> BridgeStatus:
+        """What the bridge is doing now."""
+        return self.server.status()
+
+    async def regenerate_token(self) -> str:
+        """A new pairing token; the paired plugin is closed and must be given the new one."""
+        self.token = await asyncio.to_thread(regenerate_token, self.secrets)
+        await self.server.set_token(self.token)
+        return self.token
+
+    async def set_port(self, port: int) -> bool:
+        """Listen on another port from now on (saved); False when it cannot listen there."""
+        self.settings = BridgeSettings(port, self.settings.extra_origins)
+        await asyncio.to_thread(self.settings.save, self.data_dir)
+        await self.server.stop()
+        self.server.port = port
+        return await self.start()
+
+    async def write_plugin(self, destination: Path | None = None) -> Path:
+        """A pre-paired copy of the plugin for the seller to load in the browser."""
+        folder = destination or self.data_dir / PLUGIN_FOLDER
+        token = self.token or await asyncio.to_thread(pairing_token, self.secrets)
+        return await asyncio.to_thread(
+            write_plugin_copy, folder, self.server.port or self.settings.port, token
+        )
+
+    def _on_event(self, event: Event) -> None:
+        if not isinstance(event, BridgeStateChanged) or event.user_id != self.user_id:
+            return
+        logged_in = bool(event.state == "connected" and event.vinted_logged_in)
+        if logged_in and not self._logged_in:
+            task = asyncio.get_running_loop().create_task(self._resume_vinted())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        self._logged_in = logged_in
+
+    async def _resume_vinted(self) -> None:
+        service = MarketplaceJobService(self.db, self.user_id)
+        resumed = await self.db.run(service.resume_paused_by_errors, "vinted")
+        if resumed:
+            log.info("Vinted login seen: %d paused job(s) queued again", len(resumed))

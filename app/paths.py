@@ -1,0 +1,12 @@
+"""Where the program's own files are: a checkout, or the folder of a frozen build."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def app_root() -> Path:
+    """The folder holding ``migrations/`` and ``resources/``."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    return Path(frozen_root) if frozen_root else Path(__file__).resolve().parents[1]

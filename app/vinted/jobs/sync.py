@@ -1,0 +1,26 @@
+"""sync_vinted: the seller's whole wardrobe brought into the product-to-listing links.
+
+Items are matched to known listings by item id (Vinted items carry no SKU); items that
+match nothing are kept unlinked for the seller to link (link_product) or import; known
+live items missing from the wardrobe are marked ended.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.models.user.marketplace_job import MarketplaceJob
+from app.vinted.jobs.base import VintedJobHandler, remote_listing
+
+PER_PAGE = 96
+
+
+class SyncVintedHandler(VintedJobHandler):
+    """Refresh the Vinted listings from the wardrobe."""
+
+    action_code = "sync"
+
+    async def execute(self, job: MarketplaceJob) -> dict[str, Any]:
+        items = await self.pages("wardrobe", "items", PER_PAGE)
+        counts = await self.reconcile_listings([remote_listing(item) for item in items])
+        return {"success": True, **counts.as_dict()}

@@ -1,0 +1,49 @@
+"""update_vinted: the item brought in line with the catalog product (photos included).
+
+The product's photos are uploaded again (each a recorded step) and the item is replaced
+with the catalog's title, description, price and fields: the catalog is the source of
+truth. An update that is retried after a lost answer simply sends the same data again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from app.marketplace.fields import photo_files
+from app.models.user.marketplace_job import MarketplaceJob
+from app.vinted.jobs.base import VintedJobHandler, remote_listing
+from app.vinted.jobs.items import item_fields, photo_payload
+
+
+class UpdateVintedHandler(VintedJobHandler):
+    """Update a product's Vinted item."""
+
+    action_code = "update"
+
+    async def execute(self, job: MarketplaceJob) -> dict[str, Any]:
+        product = await self.load_product(job.product_id)
+        self.check_product(product)
+        fields = await self.fields(job, product)
+        listing = await self.listed(product.id)
+        photos = photo_files(product, self.context.photos_dir, "Vinted")
+        photo_ids: list[str] = []
+        for rank, path in enumerate(photos, start=1):
+
+            async def upload(path: Any = path) -> dict[str, Any]:
+                payload = await asyncio.to_thread(photo_payload, path)
+                return await self.vinted("upload_photo", payload)
+
+            photo_ids.append(str((await self.step(f"photo_{rank}", upload))["photo_id"]))
+
+        async def update() -> dict[str, Any]:
+            data = await self.vinted(
+                "update_item",
+                {"item_id": listing.listing_id, "item": item_fields(product, fields, photo_ids)},
+            )
+            return {"item": data["item"]}
+
+        item = (await self.step("update_item", update))["item"]
+        seen = remote_listing(item)
+        await self.save_listing(product.id, seen)
+        return {"success": True, "listing_id": seen.listing_id, "url": seen.url}
