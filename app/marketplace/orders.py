@@ -120,9 +120,16 @@ def save_order_lines(session: Session, marketplace: str, lines: Iterable[OrderLi
 
 
 def set_orders_cursor(session: Session, marketplace: str, cursor: str) -> None:
-    """Remember where the next order sync of ``marketplace`` starts."""
-    session.execute(
+    """Remember where the next order sync of ``marketplace`` starts.
+
+    Vinted has no OAuth account; its row is made here, to hold the cursor.
+    """
+    done = session.execute(
         update(MarketplaceAccount)
         .where(MarketplaceAccount.marketplace == marketplace)
         .values(orders_cursor=cursor, updated_at=utcnow())
     )
+    if not getattr(done, "rowcount", 0):
+        session.add(
+            MarketplaceAccount(marketplace=marketplace, orders_cursor=cursor, defaults={})
+        )

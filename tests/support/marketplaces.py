@@ -13,6 +13,7 @@ from app.accounts.settings import AccountSettings
 from app.db import Database, utcnow
 from app.ebay.endpoints import SCOPES as EBAY_SCOPES
 from app.marketplace import MarketplaceJobProcessor, MarketplaceJobService
+from app.marketplace.base_handler import PluginTransport
 from app.marketplace.tables import jobs
 from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.product import Product
@@ -129,6 +130,7 @@ async def run_job(
     *,
     input_data: dict[str, Any] | None = None,
     photos_dir: Path | None = None,
+    plugin: PluginTransport | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Create one job and run it through a processor; returns its id and the result."""
     service = MarketplaceJobService(db)
@@ -136,7 +138,7 @@ async def run_job(
         marketplace=marketplace, action_code=action, product_id=product_id, input_data=input_data
     )
     processor = MarketplaceJobProcessor(
-        db, marketplace=marketplace, accounts=accounts, photos_dir=photos_dir
+        db, marketplace=marketplace, accounts=accounts, photos_dir=photos_dir, plugin=plugin
     )
     try:
         result = await processor.process_next_job()

@@ -22,7 +22,7 @@ from app.bridge.config import PLUGIN_ORIGIN
 Answer = Callable[[dict[str, Any]], dict[str, Any] | Awaitable[dict[str, Any]]]
 
 
-class PluginAnswer(Exception):  # noqa: N818 - it is an answer, raised to be sent
+class PluginAnswer(Exception):
     """Raised by an answer function: the plugin answers with this error."""
 
     def __init__(self, code: str, message: str = "", **extra: Any) -> None:
@@ -30,7 +30,7 @@ class PluginAnswer(Exception):  # noqa: N818 - it is an answer, raised to be sen
         self.error = {"code": code, "message": message or code, **extra}
 
 
-class Silence(Exception):  # noqa: N818 - raised to say nothing
+class Silence(Exception):
     """Raised by an answer function: the plugin never answers this call."""
 
 
@@ -65,6 +65,7 @@ class ScriptedPlugin:
     welcome: dict[str, Any] | None = None
     connection: ClientConnection | None = None
     _task: asyncio.Task[None] | None = None
+    _answering: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def __aenter__(self) -> Self:
         await self.connect()
@@ -116,7 +117,9 @@ class ScriptedPlugin:
                         frame["pace_ms"],
                     )
                     self.calls.append(call)
-                    asyncio.create_task(self._answer(connection, call))
+                    task = asyncio.create_task(self._answer(connection, call))
+                    self._answering.add(task)
+                    task.add_done_callback(self._answering.discard)
 
     async def _answer(self, connection: ClientConnection, call: Call) -> None:
         answer = self.answers.get(call.action)
