@@ -12,15 +12,19 @@ published as :class:`app.events.BridgeStateChanged`.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
 from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.frames import Frame, Opcode
 from websockets.http11 import Request, Response
+from websockets.protocol import Event
 
 from app import __version__
 from app.bridge import protocol as p
@@ -41,6 +45,31 @@ log = logging.getLogger("marketdesk.bridge")
 MAX_FRAME = 4 * 1024 * 1024
 #: How long the program waits past a call's budget for the plugin's own timeout answer.
 ANSWER_GRACE = 2.0
+
+
+class BridgeConnection(ServerConnection):
+    """A server connection that hands answers to their callers as soon as they are read.
+
+    Once paired, every complete text frame goes to :attr:`on_text` first, from the
+    protocol's ``data_received``; a frame it takes (a result some call waits for) skips
+    the queue and the reading task, a task switch saved per call. Anything else goes the
+    usual way to the connection's reading loop.
+    """
+
+    on_text: Callable[[p.TextData], bool] | None = None
+
+    def process_event(self, event: Event) -> None:
+        """Offer complete text frames to :attr:`on_text` before queueing them."""
+        on_text = self.on_text
+        if (
+            on_text is not None
+            and isinstance(event, Frame)
+            and event.opcode is Opcode.TEXT
+            and event.fin
+            and on_text(event.data)
+        ):
+            return
+        super().process_event(event)
 
 
 @dataclass
@@ -109,6 +138,7 @@ class BridgeServer:
                 self.host,
                 self.port,
                 process_request=self._admit,
+                create_connection=BridgeConnection,
                 max_size=self.max_frame,
                 compression=None,
                 ping_interval=20,
@@ -174,17 +204,21 @@ class BridgeServer:
         if session is None:
             raise PluginNotConnectedError()
         request_id = p.new_request_id()
-        future: asyncio.Future[p.Result] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[p.Result] = loop.create_future()
         session.pending[request_id] = future
         frame = p.build_call(request_id, action_name, payload, int(timeout * 1000), pace_ms)
+        # one timer per call, cheaper than asyncio.timeout() on this hot path
+        timer = loop.call_at(loop.time() + timeout + ANSWER_GRACE, _expire, future)
         try:
             await session.connection.send(frame)
-            result = await asyncio.wait_for(future, timeout + ANSWER_GRACE)
+            result = await future
         except TimeoutError:
             raise PluginTimeoutError(action_name, timeout) from None
         except ConnectionClosed as exc:
             raise PluginDisconnectedError(str(exc)) from None
         finally:
+            timer.cancel()
             session.pending.pop(request_id, None)
         if result.ok:
             return result.data
@@ -250,6 +284,8 @@ class BridgeServer:
             log.info("a new plugin session replaces the previous one")
             old.fail_pending(p.REASON_REPLACED)
             await old.connection.close(p.CLOSE_REPLACED, p.REASON_REPLACED)
+        if isinstance(connection, BridgeConnection):
+            connection.on_text = functools.partial(self._answer, session)
         await connection.send(p.build_welcome(session.id, __version__, self.max_frame))
         log.info(
             "plugin %s paired (%s, Vinted %s)",
@@ -267,6 +303,21 @@ class BridgeServer:
         log.warning("refused plugin from %s: %s", connection.remote_address, reason)
         await connection.close(code, reason)
         return None
+
+    def _answer(self, session: PluginSession, data: p.TextData) -> bool:
+        """Hand a result to the call waiting for it at once; False for anything else."""
+        try:
+            frame = p.parse_text(data, self.max_frame)
+        except ProtocolError:
+            return False  # the reading loop answers with an error frame
+        if not isinstance(frame, p.Result):
+            return False
+        future = session.pending.get(frame.id)
+        if future is None:
+            return False
+        if not future.done():
+            future.set_result(frame)
+        return True
 
     def _receive(self, session: PluginSession, message: str | bytes) -> str | None:
         """Handle one frame of a paired plugin; the reply frame, if any."""
@@ -309,6 +360,11 @@ class BridgeServer:
                 user_id=self.user_id,
             )
         )
+
+
+def _expire(future: asyncio.Future[p.Result]) -> None:
+    if not future.done():
+        future.set_exception(TimeoutError())
 
 
 def _describe(vinted: p.VintedSession | None) -> str:
