@@ -42,13 +42,14 @@ class Workbench:
         handlers: Mapping[str, type[BaseJobHandler]] | None = None,
         stop_timeout: float = 10.0,
         apply_rate_limits: bool = True,
+        bridge_port: int | None = None,
     ) -> None:
         self.db = db
         self.data_dir = data_dir
         self.user_id = user_id
         self.secrets = secrets or open_secret_store(data_dir)
         self.accounts = AccountManager(db, self.secrets, user_id)
-        self.bridge = BridgeHost(db, data_dir, self.secrets, user_id)
+        self.bridge = BridgeHost(db, data_dir, self.secrets, user_id, port=bridge_port)
         self.service = MarketplaceJobService(db, user_id)
         self.concurrency = dict(concurrency or {})
         self.poll_seconds = poll_seconds

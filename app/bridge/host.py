@@ -30,8 +30,15 @@ class BridgeHost:
     """The plugin bridge of one running Marketdesk."""
 
     def __init__(
-        self, db: Database, data_dir: Path, secrets: SecretStore, user_id: int = 1
+        self,
+        db: Database,
+        data_dir: Path,
+        secrets: SecretStore,
+        user_id: int = 1,
+        *,
+        port: int | None = None,
     ) -> None:
+        """``port`` overrides the saved port (0: any free port, for tests)."""
         self.db = db
         self.data_dir = data_dir
         self.secrets = secrets
@@ -39,7 +46,7 @@ class BridgeHost:
         self.settings = BridgeSettings.load(data_dir)
         self.server = BridgeServer(
             "",
-            port=self.settings.port,
+            port=self.settings.port if port is None else port,
             origins=self.settings.origins,
             events=db.events,
             user_id=user_id,

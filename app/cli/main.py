@@ -137,12 +137,6 @@ def run_worker(db: Database, args: argparse.Namespace) -> int:
         secrets = open_secret_store(data_dir(args))
         manager = AccountManager(db, secrets, args.seller)
         bridge = BridgeHost(db, data_dir(args), secrets, args.seller)
-        if args.no_bridge:
-            print("Plugin bridge off: Vinted jobs wait for a worker with the bridge.", flush=True)
-        elif await bridge.start():
-            print(f"Plugin bridge listening on 127.0.0.1:{bridge.server.port}.", flush=True)
-        else:
-            print(f"Plugin bridge not started: {bridge.problem}", flush=True)
         processor = MarketplaceJobProcessor(
             db,
             user_id=args.seller,
@@ -157,6 +151,12 @@ def run_worker(db: Database, args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runner.stop)
         print(f"Worker {processor.worker_id} running; press Ctrl-C to stop.", flush=True)
+        if args.no_bridge:
+            print("Plugin bridge off: Vinted jobs wait for a worker with the bridge.", flush=True)
+        elif await bridge.start():
+            print(f"Plugin bridge listening on 127.0.0.1:{bridge.server.port}.", flush=True)
+        else:
+            print(f"Plugin bridge not started: {bridge.problem}", flush=True)
         try:
             await runner.run()
         finally:

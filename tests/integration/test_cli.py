@@ -132,7 +132,7 @@ def test_worker_runs_until_sigterm(tmp_path: Path) -> None:
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
     }
     worker = subprocess.Popen(
-        [sys.executable, "main.py", "worker", "--lease", "5"],
+        [sys.executable, "main.py", "worker", "--lease", "5", "--no-bridge"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -146,7 +146,9 @@ def test_worker_runs_until_sigterm(tmp_path: Path) -> None:
         service = MarketplaceJobService(db)
         job = service.create_job(marketplace="etsy", action_code="sync_orders")
         deadline = time.monotonic() + 15
-        while service.get_job(job.id).status == "pending" and time.monotonic() < deadline:
+        while service.get_job(job.id).status in ("pending", "running") and (
+            time.monotonic() < deadline
+        ):
             time.sleep(0.1)
         final = service.get_job(job.id)
         db.close()
