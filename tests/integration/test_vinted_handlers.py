@@ -385,6 +385,32 @@ async def test_message_and_link_product(
     assert bad["status"] == "failed" and "not a Vinted item" in bad["error"]
 
 
+async def test_a_message_whose_answer_was_lost_is_not_sent_twice(
+    db: Database,
+    accounts: AccountManager,
+    bridge: BridgeServer,
+    plugin: ScriptedPlugin,
+    vinted: ScriptedVinted,
+) -> None:
+    send = vinted.send_message
+
+    def send_then_lose_the_answer(payload: dict[str, Any]) -> dict[str, Any]:
+        send(payload)
+        raise Silence
+
+    plugin.answers["send_message"] = send_then_lose_the_answer
+    set_timeout(db, "message", 1)
+    job_id, first = await vinted_job(
+        db, accounts, bridge, "message", conversation_id="77", body="Yes, still available"
+    )
+    assert first["status"] == "pending", first
+    plugin.answers["send_message"] = send
+    second = await rerun(db, accounts, bridge, job_id)
+    assert second["status"] == "completed", second
+    assert second["result"]["found_in_inbox"] is True
+    assert len(vinted.replies) == 1
+
+
 async def test_delete_of_an_item_already_gone_is_done(
     db: Database,
     accounts: AccountManager,

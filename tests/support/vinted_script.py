@@ -37,6 +37,7 @@ class ScriptedVinted:
             "wardrobe": self.wardrobe,
             "sold_orders": self.sold_orders,
             "send_message": self.send_message,
+            "inbox": self.inbox,
         }
 
     def add_item(self, title: str, price: str = "10.00", state: str = "active") -> str:
@@ -115,6 +116,14 @@ class ScriptedVinted:
     def sold_orders(self, payload: dict[str, Any]) -> dict[str, Any]:
         newest_first = sorted(self.orders, key=lambda o: o["sold_at"], reverse=True)
         return dict(self._page("orders", newest_first, payload))
+
+    def inbox(self, payload: dict[str, Any]) -> dict[str, Any]:
+        last = {str(r["conversation_id"]): r["body"] for r in self.replies}
+        conversations = [
+            {"id": c, "subject": "", "last_message": last.get(c, ""), "unread": False}
+            for c in sorted(self.conversations)
+        ]
+        return dict(self._page("conversations", conversations, payload))
 
     def send_message(self, payload: dict[str, Any]) -> dict[str, Any]:
         if str(payload["conversation_id"]) not in self.conversations:

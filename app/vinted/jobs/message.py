@@ -1,4 +1,8 @@
-"""message_vinted: answer a buyer in a Vinted conversation (text from the job's input)."""
+"""message_vinted: answer a buyer in a Vinted conversation (text from the job's input).
+
+A retry after a lost answer first looks in the inbox: when the conversation's last
+message is already this text, it was sent and is not sent again.
+"""
 
 from __future__ import annotations
 
@@ -34,13 +38,25 @@ class MessageVintedHandler(VintedJobHandler):
     action_code = "message"
 
     async def execute(self, job: MarketplaceJob) -> dict[str, Any]:
-        conversation, body = message_input(job.input_data)
+        conversation_id, body = message_input(job.input_data)
 
         async def send() -> dict[str, Any]:
             data = await self.vinted(
-                "send_message", {"conversation_id": conversation, "body": body}
+                "send_message", {"conversation_id": conversation_id, "body": body}
             )
             return {"message_id": data.get("message_id")}
 
-        sent = await self.step("send", send)
-        return {"success": True, "conversation_id": conversation, **sent}
+        async def find_sent() -> dict[str, Any] | None:
+            # an earlier attempt may have sent it and lost the answer: never send twice
+            data = await self.vinted("inbox", {"page": 1, "per_page": 20})
+            for conversation in data.get("conversations") or []:
+                if (
+                    isinstance(conversation, dict)
+                    and str(conversation.get("id")) == conversation_id
+                    and conversation.get("last_message") == body
+                ):
+                    return {"message_id": None, "found_in_inbox": True}
+            return None
+
+        sent = await self.step("send", send, recover=find_sent)
+        return {"success": True, "conversation_id": conversation_id, **sent}
