@@ -302,6 +302,9 @@ class BridgeServer:
         """Close ``connection`` with ``code`` and ``reason``; no session (None)."""
         log.warning("refused plugin from %s: %s", connection.remote_address, reason)
         await connection.close(code, reason)
+        words = _REFUSAL_WORDS.get(code)
+        if words is not None:  # the seller can act on these: say so in the window
+            self._publish("connected" if self._session else "listening", message=words)
         return None
 
     def _answer(self, session: PluginSession, data: p.TextData) -> bool:
@@ -360,6 +363,14 @@ class BridgeServer:
                 user_id=self.user_id,
             )
         )
+
+
+_REFUSAL_WORDS = {
+    p.CLOSE_BAD_TOKEN: "A browser plugin tried to pair without the right pairing token: "
+    "enter the token shown in Settings in the plugin's options",
+    p.CLOSE_BAD_VERSION: "A browser plugin of another version tried to connect: install the "
+    "plugin that comes with this Marketdesk",
+}
 
 
 def _expire(future: asyncio.Future[p.Result]) -> None:

@@ -14,6 +14,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -25,14 +26,14 @@ from app.accounts import AccountManager
 from app.bridge.config import write_plugin_copy
 from app.bridge.server import BridgeServer
 from app.db import Database
-from app.events import EventBus
+from app.events import BridgeStateChanged, Event, EventBus
 from app.models.public.marketplace_action_type import MarketplaceActionType
 from app.models.user.marketplace_listing import MarketplaceListing
 from app.models.user.order import Order
 from app.models.user.product import Product
 from tests.fakes.vinted import FakeVinted
 from tests.support.chromium import Browser, launch
-from tests.support.marketplaces import add_product, run_job
+from tests.support.marketplaces import add_product, job, make_due, run_job
 
 TOKEN = "e2e-pairing-token-0123456789"
 FIELDS = {"catalog_id": 1206, "condition": "very_good", "package_size": "medium"}
@@ -202,3 +203,78 @@ async def test_logged_out_browser_pauses_the_job(
     _, result = await run_job(db, accounts, "vinted", "sync", plugin=stage.bridge)
     assert result["status"] == "paused", result
     assert "logged out" in result["error"]
+
+
+async def test_vinted_429_and_challenge_back_off_in_the_plugin(
+    db: Database, accounts: AccountManager, stage: Stage
+) -> None:
+    vinted = stage.vinted
+    vinted.rate_limit_next(r"/api/v2/wardrobe/.*", retry_after=600)
+    job_id, result = await run_job(db, accounts, "vinted", "sync", plugin=stage.bridge)
+    assert result["status"] == "pending", result
+    assert "slow down" in result["error"]
+    stored = job(db, job_id)
+    assert stored.retry_count == 0 and stored.run_at is not None
+    wait = (stored.run_at.replace(tzinfo=UTC) - datetime.now(UTC)).total_seconds()
+    assert 550 < wait <= 600
+    # inside the back-off the plugin answers at once, without touching Vinted
+    before = len(vinted.api_requests)
+    make_due(db, job_id)
+    _, again = await run_job(db, accounts, "vinted", "orders", plugin=stage.bridge)
+    assert again["status"] == "pending" and "slow down" in again["error"]
+    assert len(vinted.api_requests) == before
+
+
+async def test_challenge_page_parks_the_job(
+    db: Database, accounts: AccountManager, stage: Stage
+) -> None:
+    stage.vinted.challenge_next(r"/api/v2/my_orders")
+    job_id, result = await run_job(db, accounts, "vinted", "orders", plugin=stage.bridge)
+    assert result["status"] == "pending", result
+    assert "security check" in result["error"]
+    assert job(db, job_id).retry_count == 0
+
+
+async def test_plugin_reconnects_after_the_program_restarts(stage: Stage) -> None:
+    port = stage.bridge.port
+    await stage.bridge.stop()
+    assert stage.bridge.status().state == "stopped"
+    restarted = BridgeServer(TOKEN, port=port)
+    await restarted.start()
+    try:
+        await wait_for(
+            lambda: restarted.status().state == "connected",
+            30,
+            "the plugin did not come back",
+            stage.browser,
+        )
+        status = await restarted.call("session_status", {}, 20)
+        assert status["logged_in"] is True and status["login"] == "anna_resale"
+    finally:
+        await restarted.stop()
+
+
+async def test_a_plugin_with_a_wrong_token_is_refused_once(
+    vinted: FakeVinted, tmp_path: Path
+) -> None:
+    events: list[Event] = []
+    bus = EventBus()
+    bus.subscribe(events.append)
+    bridge = BridgeServer(TOKEN, port=0, events=bus)
+    await bridge.start()
+    extension = write_plugin_copy(tmp_path / "plugin", bridge.port, "not-the-token")
+    try:
+        with launch(extension, tmp_path / "chromium") as browser:
+            await wait_for(
+                lambda: any(isinstance(e, BridgeStateChanged) and e.message for e in events),
+                PAIR_TIMEOUT,
+                "the plugin was not refused",
+                browser,
+            )
+            await asyncio.sleep(4)  # a plugin that retried would knock again within 1-2 s
+            refusals = [e for e in events if isinstance(e, BridgeStateChanged) and e.message]
+            assert len(refusals) == 1
+            assert "pairing token" in (refusals[0].message or "")
+            assert bridge.status().state == "listening"
+    finally:
+        await bridge.stop()

@@ -96,7 +96,9 @@ async def test_foreign_host_header_refused(bridge: BridgeServer) -> None:
     assert answer.endswith(b"bad host\n")
 
 
-async def test_token_missing_wrong_late_or_bad_version(bridge: BridgeServer) -> None:
+async def test_token_missing_wrong_late_or_bad_version(
+    bridge: BridgeServer, events: list[Event]
+) -> None:
     assert await closed_with(bridge.port, hello(None)) == (4401, "pairing token missing")
     assert await closed_with(bridge.port, hello("guess")) == (4401, "pairing token wrong")
     assert await closed_with(bridge.port, "not json") == (4401, "pairing token missing")
@@ -107,6 +109,10 @@ async def test_token_missing_wrong_late_or_bad_version(bridge: BridgeServer) -> 
     assert await closed_with(bridge.port, hello(v=2)) == (4400, "unsupported protocol version")
     assert await closed_with(bridge.port) == (4408, "no hello in time")
     assert bridge.status().state == "listening"
+    told = [e.message for e in events if isinstance(e, BridgeStateChanged) and e.message]
+    assert len(told) == 5  # token missing, wrong, not JSON, not a hello, other version
+    assert "without the right pairing token" in (told[0] or "")
+    assert "another version" in (told[-1] or "")
 
 
 async def test_call_round_trip_and_events(bridge: BridgeServer, events: list[Event]) -> None:
