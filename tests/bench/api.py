@@ -19,9 +19,10 @@ page each). Requests, counted from the handlers (``REQUESTS``)::
     Etsy  publish 4 (POST draft, POST image, PUT inventory, PATCH state=active), update 2
           (PATCH, PUT inventory), delete 1, sync_orders 1                         = 240
 
-Until the Vinted plugin bridge lands, ``BenchVintedHandler`` stands in for ``orders_vinted``
-(one ``call_plugin("fetch_orders")`` per job) and ``ScriptedPlugin`` for the browser plugin
-(100 ms a call, at most 10 started in any second; more wait, as the plugin paces itself).
+The Vinted jobs are the real ``orders_vinted`` handler (one ``sold_orders`` call per job:
+no orders wait) with ``ScriptedPlugin`` as the plugin transport in place of the bridge and
+the browser (100 ms a call, at most 10 started in any second; more wait, as the plugin
+paces itself). The bridge's own cost is measured by ``tests.bench.bridge``.
 
 Set-up (not timed), per run: fresh SQLite file (WAL), photo folder and fakes; the products
 to update and delete are published at no latency and no effective limit. The accounts are
@@ -31,7 +32,7 @@ fake sends (10, the limit it enforces; 5/s until that first answer). The fakes s
 100 ms and 10/s, the timed jobs are created, the request logs cleared.
 
 1. **runner** - ``JobRunner(MarketplaceJobProcessor(db, accounts=..., plugin=...,
-   photos_dir=..., handlers={**ALL_HANDLERS, "orders_vinted": BenchVintedHandler}),
+   photos_dir=..., handlers=ALL_HANDLERS),
    concurrency={"vinted": 1, "ebay": 4, "etsy": 4}, apply_rate_limits=False)``, timed from
    ``run()`` until the last of the 300 ``JobChanged`` events with a final status (published
    after the commit). Vinted at 1 (the default): 100 ms calls in a row are the plugin's 10/s.
@@ -83,9 +84,7 @@ from app.accounts import AccountManager
 from app.db import Database
 from app.events import Event, JobChanged
 from app.marketplace import ALL_HANDLERS, MarketplaceJobProcessor, MarketplaceJobService
-from app.marketplace.base_handler import BaseJobHandler
 from app.marketplace.runner import JobRunner
-from app.models.user.marketplace_job import MarketplaceJob
 from app.restapi.pacing import MARGIN
 from app.secret_store import KeyringSecretStore
 from tests.fakes import FakeEbay, FakeEtsy
@@ -172,21 +171,8 @@ class ScriptedPlugin:
             self._window.append(now)
             self.calls += 1
         await asyncio.sleep(self.latency)
-        return {"success": True, "action": action_name, "orders": []}
-
-
-class BenchVintedHandler(BaseJobHandler):
-    """Stands in for ``orders_vinted`` until the Vinted bridge lands: one plugin call."""
-
-    marketplace = "vinted"
-    action_code = "orders"
-
-    async def execute(self, job: MarketplaceJob) -> dict[str, Any]:
-        await self.call_plugin("fetch_orders", {"job_id": job.id})
-        return {"success": True}
-
-
-HANDLERS: dict[str, type[BaseJobHandler]] = {**ALL_HANDLERS, "orders_vinted": BenchVintedHandler}
+        assert action_name == "sold_orders", action_name
+        return {"orders": [], "page": 1, "total_pages": 1}
 
 
 # -- set-up -------------------------------------------------------------------------------
@@ -209,7 +195,7 @@ class Stage:
             accounts=self.accounts,
             plugin=self.plugin,
             photos_dir=self.photos,
-            handlers=HANDLERS,
+            handlers=ALL_HANDLERS,
         )
 
 
