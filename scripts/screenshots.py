@@ -102,7 +102,9 @@ async def shoot(out: Path) -> list[Path]:
     db = Database(f"sqlite:///{folder / 'sample.sqlite3'}")
     db.migrate()
     sample_data(db)
-    workbench = Workbench(db, folder, secrets=FileSecretStore(folder / "secrets.json"))
+    workbench = Workbench(
+        db, folder, secrets=FileSecretStore(folder / "secrets.json"), bridge_port=0
+    )
     settings = QSettings(str(folder / "window.ini"), QSettings.Format.IniFormat)
     desktop = Desktop(db, folder, workbench=workbench, settings=settings, start_processing=False)
     window = await desktop.open()

@@ -19,7 +19,7 @@ from app.bridge.server import BridgeServer, BridgeStatus
 from app.db import Database
 from app.events import BridgeStateChanged, Event
 from app.marketplace.marketplace_job_service import MarketplaceJobService
-from app.secret_store import SecretStore
+from app.secret_store import SecretStore, SecretStoreError
 
 log = logging.getLogger("marketdesk.bridge")
 
@@ -60,16 +60,20 @@ class BridgeHost:
 
     async def start(self) -> bool:
         """Listen for the plugin; False (and :attr:`problem` says why) when it cannot."""
-        self.token = await asyncio.to_thread(pairing_token, self.secrets)
-        await self.server.set_token(self.token)
         try:
+            self.token = await asyncio.to_thread(pairing_token, self.secrets)
+            await self.server.set_token(self.token)
             await self.server.start()
-        except BridgeStartError as exc:
-            self.problem = str(exc)
-            log.error("%s", exc)
+        except (BridgeStartError, SecretStoreError) as exc:
+            self.problem = (
+                str(exc)
+                if isinstance(exc, BridgeStartError)
+                else f"The pairing token cannot be read from {self.secrets.description}: {exc}"
+            )
+            log.error("%s", self.problem)
             self.db.events.publish(
                 BridgeStateChanged(
-                    "stopped", self.settings.port, message=self.problem, user_id=self.user_id
+                    "stopped", self.server.port, message=self.problem, user_id=self.user_id
                 )
             )
             return False
@@ -98,12 +102,23 @@ class BridgeHost:
         return self.token
 
     async def set_port(self, port: int) -> bool:
-        """Listen on another port from now on (saved); False when it cannot listen there."""
-        self.settings = BridgeSettings(port, self.settings.extra_origins)
-        await asyncio.to_thread(self.settings.save, self.data_dir)
+        """Listen on another port from now on (saved when it works).
+
+        When the new port cannot be used the bridge goes back to the old one and
+        :attr:`problem` says why; False then.
+        """
+        old = self.server.port
         await self.server.stop()
         self.server.port = port
-        return await self.start()
+        if await self.start():
+            self.settings = BridgeSettings(port, self.settings.extra_origins)
+            await asyncio.to_thread(self.settings.save, self.data_dir)
+            return True
+        problem = self.problem
+        self.server.port = old
+        await self.start()
+        self.problem = problem
+        return False
 
     async def write_plugin(self, destination: Path | None = None) -> Path:
         """A pre-paired copy of the plugin for the seller to load in the browser."""

@@ -81,6 +81,8 @@ class PluginSession:
     hello: p.Hello
     vinted: p.VintedSession | None
     pending: dict[str, asyncio.Future[p.Result]] = field(default_factory=dict)
+    #: Set when the program itself ends the session (new token, stopping): not a loss.
+    ended_by_program: bool = False
 
     def fail_pending(self, reason: str) -> None:
         """Fail every waiting call as 'plugin disconnected'."""
@@ -161,6 +163,7 @@ class BridgeServer:
             return
         session = self._session
         if session is not None:
+            session.ended_by_program = True
             session.fail_pending("Marketdesk is stopping")
             await session.connection.close(p.CLOSE_GOING_AWAY, p.REASON_STOPPING)
         server.close()
@@ -193,6 +196,7 @@ class BridgeServer:
         self._token = token
         session = self._session
         if session is not None:
+            session.ended_by_program = True
             await session.connection.close(p.CLOSE_BAD_TOKEN, "pairing token changed")
 
     # -- calls (the processor's PluginTransport) ----------------------------------------
@@ -257,7 +261,8 @@ class BridgeServer:
                 self._session = None
                 session.fail_pending("the plugin disconnected")
                 log.info("plugin disconnected (%s)", connection.close_reason or "no reason")
-                self._publish("listening", message="The plugin disconnected")
+                lost = None if session.ended_by_program else "The plugin disconnected"
+                self._publish("listening", message=lost)
 
     async def _pair(self, connection: ServerConnection) -> PluginSession | None:
         """Wait for the hello; the new session, or None after closing the connection."""

@@ -1,4 +1,8 @@
-"""The dashboard: processing on or off, the queue at a glance, connections, failures."""
+"""The dashboard: processing on or off, the queue at a glance, connections, failures.
+
+The Vinted line follows the browser plugin bridge: read from the bridge at each refresh,
+then live from :attr:`app.ui.relay.EventRelay.bridgeChanged`.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.events import ConnectionChanged
+from app.events import BridgeStateChanged, ConnectionChanged
 from app.marketplace.job_forms import DISPLAY
 from app.marketplace.marketplace_job_service import MarketplaceJobService
 from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.marketplace_job_stats import MARKETPLACE_VALUES
+from app.ui.bridge_box import UNAVAILABLE, bridge_summary, current_state
 from app.ui.context import UiContext
 
 STATUSES = ("pending", "running", "paused", "completed", "failed", "cancelled", "expired")
@@ -86,9 +91,10 @@ class DashboardPage(QWidget):
             label.setObjectName(f"connection_{marketplace}")
             connection_list.addWidget(label)
             self.connection_labels[marketplace] = label
-        plugin = QLabel("Vinted: the browser plugin bridge is not part of this version yet")
-        plugin.setObjectName("connection_vinted")
-        connection_list.addWidget(plugin)
+        self.vinted_label = QLabel(UNAVAILABLE if ctx.workbench is None else "Vinted: …")
+        self.vinted_label.setObjectName("connection_vinted")
+        self.vinted_label.setWordWrap(True)
+        connection_list.addWidget(self.vinted_label)
         layout.addWidget(connections)
 
         failures = QGroupBox("Recent failures")
@@ -105,6 +111,7 @@ class DashboardPage(QWidget):
         ctx.relay.jobChanged.connect(self._schedule)
         ctx.relay.jobCreated.connect(self._schedule)
         ctx.relay.connectionChanged.connect(self._connection_changed)
+        ctx.relay.bridgeChanged.connect(self._bridge_changed)
 
     def _schedule(self, *_args: Any) -> None:
         if not self._timer.isActive():
@@ -126,6 +133,9 @@ class DashboardPage(QWidget):
     def _toggled(self, on: bool) -> None:
         self._show_processing(on)
         self.processingToggled.emit(on)
+
+    def _bridge_changed(self, event: BridgeStateChanged) -> None:
+        self.vinted_label.setText(bridge_summary(event))
 
     def _connection_changed(self, event: ConnectionChanged) -> None:
         self._show_connection(event.marketplace, event.state, event.account, event.message)
@@ -162,6 +172,7 @@ class DashboardPage(QWidget):
             )
         workbench = self.ctx.workbench
         if workbench is not None:
+            self.vinted_label.setText(bridge_summary(current_state(workbench.bridge)))
             for marketplace in ("ebay", "etsy"):
                 current = await workbench.accounts.status(marketplace)
                 if not current.configured:

@@ -1,9 +1,11 @@
-"""Start-up of the desktop program: Qt, the qasync loop, migrations, runner, window.
+"""Start-up of the desktop program: Qt, the qasync loop, migrations, bridge, runner, window.
 
 ``run_desktop`` builds the QApplication and a qasync event loop, migrates the database
-off the loop, starts the :class:`app.workbench.Workbench` (job runner) inside that loop,
-shows the window, and when the window is closed stops the runner gracefully (running
-jobs finish or are released; nothing stays "running" in the database). Exceptions that
+off the loop, starts the plugin bridge (a port that cannot be used is shown on the
+dashboard and the settings page, not fatal), shows the window and starts the
+:class:`app.workbench.Workbench` (job runner) inside that loop, and when the window is
+closed stops the runner and the bridge gracefully (running jobs finish or are released;
+nothing stays "running" in the database, nothing stays listening). Exceptions that
 escape async work or Qt slots are logged and shown in one dialog (the crash handler).
 """
 
@@ -55,24 +57,37 @@ class Desktop:
         self.collector = MainThreadCollector()
 
     async def open(self) -> MainWindow:
-        """Migrate, build and show the window, start processing."""
+        """Migrate, start the plugin bridge, build and show the window, start processing."""
         logging.getLogger("marketdesk").addHandler(self.log_handler)
         self.collector.start()
         await self.db.run(self.db.migrate)
+        bridge_listening = await self._start_bridge()
         window = MainWindow(self.ctx, self.workbench, self.log_handler)
         self.window = window
         self.ctx.on_error = window.report_error
         window.closeRequested.connect(self.closed.set)
         window.show()
         close_first_frame()
+        if not bridge_listening:
+            problem = self.workbench.bridge.problem or "unknown reason"
+            window.statusBar().showMessage(f"Vinted plugin bridge not running: {problem}", 30_000)
         if self.start_processing:
             await self.workbench.start()
         window.dashboard.set_processing(self.workbench.processing)
         self.ctx.spawn(window.refresh_all(), "Loading the pages")
         return window
 
+    async def _start_bridge(self) -> bool:
+        """Listen for the browser plugin; a port that cannot be used is shown, not fatal."""
+        try:
+            return await self.workbench.start_bridge()
+        except Exception as exc:  # the keyring refused the pairing token...
+            log.error("the plugin bridge did not start", exc_info=exc)
+            self.workbench.bridge.problem = f"The plugin bridge did not start: {exc}"
+            return False
+
     async def close(self) -> None:
-        """Stop processing and every background task; hide the window."""
+        """Stop processing, the bridge and every background task; hide the window."""
         if self.window is not None:
             self.window.hide()
         await self.workbench.stop()

@@ -2,7 +2,8 @@
 
 Closing the window (or Quit in the menu or the tray) emits :attr:`closeRequested`; the
 start-up code (:mod:`app.ui.desktop`) then stops the runner gracefully before the
-program ends.
+program ends. The tray tells about failed jobs and a browser plugin that went away, each
+coalesced over a second so that a burst makes one notification.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from PySide6.QtCore import QByteArray, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QTabWidget, QWidget
 
+from app.events import BridgeStateChanged
 from app.ui.context import UiContext, show_error
 from app.ui.dashboard_page import DashboardPage
 from app.ui.jobs_page import JobsPage
@@ -29,6 +31,8 @@ log = logging.getLogger("marketdesk.ui")
 GEOMETRY_KEY = "window/geometry"
 TAB_KEY = "window/tab"
 FAILURE_NOTICE_DELAY_MS = 1000
+#: A plugin that reconnects within this time (its service worker restarted) is not news.
+BRIDGE_NOTICE_DELAY_MS = 1000
 
 
 class MainWindow(QMainWindow):
@@ -57,7 +61,9 @@ class MainWindow(QMainWindow):
         self.jobs = JobsPage(ctx)
         self.new_job = NewJobPage(ctx)
         self.stats = StatsPage(ctx)
-        self.settings_page = SettingsPage(ctx, workbench.accounts, data_dir=str(workbench.data_dir))
+        self.settings_page = SettingsPage(
+            ctx, workbench.accounts, data_dir=str(workbench.data_dir), bridge=workbench.bridge
+        )
         self.log_page = LogPage(log_handler)
         self.pages: list[tuple[str, QWidget]] = [
             ("Dashboard", self.dashboard),
@@ -94,6 +100,13 @@ class MainWindow(QMainWindow):
         self._failure_timer.setInterval(FAILURE_NOTICE_DELAY_MS)
         self._failure_timer.timeout.connect(self._notify_failures)
         ctx.relay.jobChanged.connect(self._job_changed)
+        self._bridge_connected = workbench.bridge.status().state == "connected"
+        self._bridge_losses = 0
+        self._bridge_timer = QTimer(self)
+        self._bridge_timer.setSingleShot(True)
+        self._bridge_timer.setInterval(BRIDGE_NOTICE_DELAY_MS)
+        self._bridge_timer.timeout.connect(self._notify_bridge)
+        ctx.relay.bridgeChanged.connect(self._bridge_changed)
         self.stats.alertRaised.connect(
             lambda text: self.tray.notify("Marketdesk alert", text, critical=True)
         )
@@ -133,6 +146,29 @@ class MainWindow(QMainWindow):
             self.tray.notify("Job failed", f"Job #{failed[0]} failed; see the Jobs page")
         elif failed:
             self.tray.notify("Jobs failed", f"{len(failed)} jobs failed; see the Jobs page")
+
+    def _bridge_changed(self, event: BridgeStateChanged) -> None:
+        if self._quitting:  # stopping the bridge closes the plugin's session
+            return
+        if event.state == "connected":
+            self._bridge_connected = True
+            return
+        if event.state == "listening" and event.message and self._bridge_connected:
+            self._bridge_losses += 1
+            if not self._bridge_timer.isActive():
+                self._bridge_timer.start()
+        self._bridge_connected = False
+
+    def _notify_bridge(self) -> None:
+        losses, self._bridge_losses = self._bridge_losses, 0
+        if not losses or self._bridge_connected or self._quitting:
+            return  # it came back meanwhile
+        times = f" {losses} times" if losses > 1 else ""
+        self.tray.notify(
+            "Vinted plugin disconnected",
+            f"The browser plugin disconnected{times}; Vinted jobs wait until it connects "
+            "again (is the browser open?)",
+        )
 
     def report_error(self, what: str, exc: BaseException) -> None:
         """The crash handler: one dialog per unexpected error (it is already logged)."""

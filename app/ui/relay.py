@@ -12,16 +12,25 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
-from app.events import ConnectionChanged, Event, EventBus, JobChanged, JobCreated, StatsChanged
+from app.events import (
+    BridgeStateChanged,
+    ConnectionChanged,
+    Event,
+    EventBus,
+    JobChanged,
+    JobCreated,
+    StatsChanged,
+)
 
 
 class EventRelay(QObject):
-    """Signals for the window: jobs created or changed, stats changed, connections."""
+    """Signals for the window: jobs, stats, marketplace connections, the plugin bridge."""
 
     jobCreated = Signal(int, str)  # job id, marketplace
     jobChanged = Signal(int, str, str)  # job id, marketplace, status
     statsChanged = Signal(str)  # marketplace
     connectionChanged = Signal(object)  # ConnectionChanged
+    bridgeChanged = Signal(object)  # BridgeStateChanged
 
     def __init__(self, bus: EventBus, user_id: int = 1, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -39,6 +48,8 @@ class EventRelay(QObject):
             self.statsChanged.emit(event.marketplace)
         elif isinstance(event, ConnectionChanged):
             self.connectionChanged.emit(event)
+        elif isinstance(event, BridgeStateChanged):
+            self.bridgeChanged.emit(event)
 
     def close(self) -> None:
         """Stop relaying (before the window goes away)."""

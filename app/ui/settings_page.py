@@ -3,7 +3,8 @@
 App keys are saved through :class:`app.accounts.AccountManager` (secrets in the keyring);
 Connect runs the marketplace's flow: eBay opens the consent page and waits for the seller
 to paste back the address of the page eBay shows next; Etsy opens the consent page and
-receives the redirect on its loopback port by itself.
+receives the redirect on its loopback port by itself. The Vinted browser plugin's group
+(bridge port, pairing token, installing the plugin) is :class:`app.ui.bridge_box.BridgeBox`.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -28,9 +31,11 @@ from PySide6.QtWidgets import (
 from app.accounts import AccountManager
 from app.accounts.manager import PendingConsent
 from app.accounts.settings import ENVIRONMENTS, AccountSettings
+from app.bridge.host import BridgeHost
 from app.etsy.oauth import DEFAULT_REDIRECT_URI
 from app.events import ConnectionChanged
 from app.marketplace.job_forms import DISPLAY
+from app.ui.bridge_box import BridgeBox, Confirm, ask_first
 from app.ui.context import UiContext
 
 ALERT_KEY = "alerts/failure_rate"
@@ -223,12 +228,25 @@ class SettingsPage(QWidget):
         accounts: AccountManager,
         *,
         data_dir: str,
+        bridge: BridgeHost | None = None,
         open_url: Callable[[str], None] = open_in_browser,
+        confirm: Confirm = ask_first,
         parent: QWidget | None = None,
     ) -> None:
+        """``bridge`` is the running plugin bridge (None: shown as not available)."""
         super().__init__(parent)
         self.ctx = ctx
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        content.setObjectName("settingsContent")
+        layout = QVBoxLayout(content)
+        scroll = QScrollArea()
+        scroll.setObjectName("settingsScroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(content)
+        page_layout = QVBoxLayout(self)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        page_layout.addWidget(scroll)
         data = QGroupBox("Data")
         data_form = QFormLayout(data)
         url = ctx.db.engine.url.render_as_string(hide_password=True)
@@ -265,16 +283,8 @@ class SettingsPage(QWidget):
         alerts_form.addRow("Warn when a marketplace's failure rate passes", self.threshold)
         layout.addWidget(alerts)
 
-        plugin = QGroupBox("Vinted browser plugin")
-        plugin_layout = QVBoxLayout(plugin)
-        note = QLabel(
-            "Vinted jobs run in your own browser through Marketdesk's plugin. The local "
-            "bridge and the plugin are not part of this version yet: Vinted jobs can be "
-            "queued, but they fail with \u201cUnknown action\u201d until they are."
-        )
-        note.setWordWrap(True)
-        plugin_layout.addWidget(note)
-        layout.addWidget(plugin)
+        self.bridge_box = BridgeBox(ctx, bridge, open_url, confirm)
+        layout.addWidget(self.bridge_box)
         layout.addStretch(1)
         ctx.relay.connectionChanged.connect(self._connection_changed)
 
@@ -291,3 +301,4 @@ class SettingsPage(QWidget):
         """Load the saved settings."""
         for box in self.boxes.values():
             await box.load()
+        await self.bridge_box.load()

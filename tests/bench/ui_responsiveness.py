@@ -107,6 +107,7 @@ async def stalls(jobs: int, folder: Path) -> tuple[float, float, float]:
         handlers={"sync_ebay": NoopHandler},
         poll_seconds=0.2,
         apply_rate_limits=False,
+        bridge_port=0,
     )
     settings = QSettings(str(folder / "window.ini"), QSettings.Format.IniFormat)
     desktop = Desktop(db, folder, workbench=workbench, settings=settings, start_processing=False)
@@ -169,7 +170,7 @@ loop = qasync.QEventLoop(app)
 asyncio.set_event_loop(loop)
 async def main():
     db = Database(f"sqlite:///{folder / 'x.sqlite3'}")
-    wb = Workbench(db, folder, secrets=FileSecretStore(folder / 's.json'))
+    wb = Workbench(db, folder, secrets=FileSecretStore(folder / 's.json'), bridge_port=0)
     d = Desktop(db, folder, workbench=wb, start_processing=False,
                 settings=QSettings(str(folder / 'w.ini'), QSettings.Format.IniFormat))
     await d.open()

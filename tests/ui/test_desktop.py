@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import socket
 import threading
 from pathlib import Path
 
@@ -31,6 +32,7 @@ def workbench(db: Database, tmp_path: Path, keyring_backend: MemoryKeyring) -> W
         handlers=scripted_registry(),
         poll_seconds=0.2,
         stop_timeout=2.0,
+        bridge_port=0,
     )
 
 
@@ -50,6 +52,9 @@ async def test_start_process_and_close_leaves_nothing_running(
     desktop = Desktop(db, tmp_path, workbench=workbench, settings=settings)
     window = await desktop.open()
     assert window.isVisible() and workbench.processing
+    # the plugin bridge listens from the start
+    assert workbench.bridge.status().state == "listening"
+    bridge_port = workbench.bridge.server.port
     assert not first_frame.isVisible()  # the real window took its place
     service = MarketplaceJobService(db)
     quick = service.create_job(marketplace="ebay", action_code="sync", input_data={})
@@ -71,6 +76,10 @@ async def test_start_process_and_close_leaves_nothing_running(
     assert service.count_by_status()["running"] == 0
     assert not workbench.processing
     assert settings.value("window/geometry") is not None
+    # nothing listens for the plugin any more
+    assert workbench.bridge.status().state == "stopped"
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", bridge_port), timeout=2).close()
     # nothing of the window or the runner is left behind (the database's own executor
     # thread belongs to the test's database, closed by its fixture)
     leftover = {t.name for t in threading.enumerate()} - threads_before
