@@ -32,7 +32,10 @@ TOKEN_SECRET = "bridge/pairing_token"
 #: The plugin's id, fixed by the ``key`` in its manifest (see resources/plugin/README.md).
 PLUGIN_ID = "nggbgmffnjkfbingpahkmffmcokechho"
 PLUGIN_ORIGIN = f"chrome-extension://{PLUGIN_ID}"
-_ORIGIN = re.compile(r"^(chrome-extension|moz-extension|https?)://[A-Za-z0-9._-]+(:\d+)?$")
+_ORIGIN = re.compile(r"^(chrome-extension|moz-extension)://[A-Za-z0-9._-]+$")
+#: Host permissions a test copy of the plugin needs to act on a fake Vinted on loopback.
+LOOPBACK_HOSTS = ("http://127.0.0.1/*", "http://localhost/*")
+PLUGIN_SUBFOLDER = "marketdesk-plugin"
 
 
 class BridgeConfigError(BridgeError, ValueError):
@@ -51,7 +54,7 @@ def check_port(value: object) -> int:
 
 
 def check_origin(value: str) -> str:
-    """``value`` as an exact origin (``chrome-extension://<id>``, no path)."""
+    """``value`` as an exact extension origin (``chrome-extension://<id>``, no path)."""
     origin = value.strip().rstrip("/")
     if not _ORIGIN.fullmatch(origin):
         raise BridgeConfigError(
@@ -119,24 +122,81 @@ def plugin_source_dir() -> Path:
     return app_root() / "resources" / "plugin"
 
 
+def is_plugin_folder(folder: Path) -> bool:
+    """True when ``folder`` holds a copy of this plugin (its manifest carries our key)."""
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        shipped = json.loads((plugin_source_dir() / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("key") == shipped.get("key")
+
+
+def plugin_destination(folder: Path) -> Path:
+    """Where a plugin copy asked for in ``folder`` goes: the folder itself when it is
+    missing, empty or an older copy; else a ``marketdesk-plugin`` folder inside it (so
+    that a folder of the seller's files is never replaced)."""
+    if not folder.exists() or is_plugin_folder(folder):
+        return folder
+    if folder.is_dir() and not any(folder.iterdir()):
+        return folder
+    inner = folder / PLUGIN_SUBFOLDER
+    if inner.exists() and not is_plugin_folder(inner) and any(inner.iterdir()):
+        raise BridgeConfigError(f"{inner} exists and is not a Marketdesk plugin folder")
+    return inner
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write ``text`` to a file only its owner can read (created so from the start)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as stream:
+        stream.write(text)
+
+
+def write_provision(
+    folder: Path,
+    port: int,
+    token: str,
+    vinted_origin: str | None = None,
+    *,
+    min_pace_ms: int | None = None,
+) -> None:
+    """(Re)write the ``provision.json`` of a plugin copy (port, token, test settings)."""
+    provision: dict[str, object] = {"bridgePort": port, "pairingToken": token}
+    if vinted_origin:
+        provision["vintedOrigin"] = vinted_origin
+    if min_pace_ms is not None:
+        provision["minPaceMs"] = min_pace_ms
+    _write_private(folder / "provision.json", json.dumps(provision, indent=2))
+
+
 def write_plugin_copy(
-    destination: Path, port: int, token: str, vinted_origin: str | None = None
+    destination: Path,
+    port: int,
+    token: str,
+    vinted_origin: str | None = None,
+    *,
+    min_pace_ms: int | None = None,
 ) -> Path:
     """A copy of the plugin that pairs itself: ``provision.json`` holds port and token.
 
-    ``vinted_origin`` points the plugin at another Vinted site (the tests' fake); sellers
-    leave it out. The folder is replaced when it exists.
+    Returns the folder written (see :func:`plugin_destination`: an existing folder is
+    replaced only when it is empty or an older copy of the plugin). ``vinted_origin`` and
+    ``min_pace_ms`` are for the tests: a loopback Vinted (the copy's manifest then gets
+    the loopback host permissions the shipped plugin lacks) and a faster pace.
     """
     source = plugin_source_dir()
     if not (source / "manifest.json").exists():
         raise BridgeError(f"The plugin is missing from this installation ({source})")
-    if destination.exists():
-        shutil.rmtree(destination)
-    shutil.copytree(source, destination)
-    provision: dict[str, object] = {"bridgePort": port, "pairingToken": token}
-    if vinted_origin:
-        provision["vintedOrigin"] = vinted_origin
-    path = destination / "provision.json"
-    path.write_text(json.dumps(provision, indent=2), encoding="utf-8")
-    path.chmod(0o600)
-    return destination
+    folder = plugin_destination(destination)
+    if folder.exists():
+        shutil.rmtree(folder)
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns("tests"))
+    if vinted_origin and vinted_origin.startswith(("http://127.0.0.1", "http://localhost")):
+        manifest_path = folder / "manifest.json"
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        hosts = manifest.setdefault("host_permissions", [])
+        hosts.extend(host for host in LOOPBACK_HOSTS if host not in hosts)
+        manifest_path.write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    write_provision(folder, port, token, vinted_origin, min_pace_ms=min_pace_ms)
+    return folder

@@ -13,7 +13,13 @@ import asyncio
 import logging
 from pathlib import Path
 
-from app.bridge.config import BridgeSettings, pairing_token, regenerate_token, write_plugin_copy
+from app.bridge.config import (
+    BridgeSettings,
+    pairing_token,
+    regenerate_token,
+    write_plugin_copy,
+    write_provision,
+)
 from app.bridge.errors import BridgeStartError
 from app.bridge.server import BridgeServer, BridgeStatus
 from app.db import Database
@@ -99,6 +105,11 @@ class BridgeHost:
         """A new pairing token; the paired plugin is closed and must be given the new one."""
         self.token = await asyncio.to_thread(regenerate_token, self.secrets)
         await self.server.set_token(self.token)
+        folder = self.data_dir / PLUGIN_FOLDER
+        if (folder / "provision.json").exists():  # the pre-paired copy: no stale token left
+            await asyncio.to_thread(
+                write_provision, folder, self.server.port or self.settings.port, self.token
+            )
         return self.token
 
     async def set_port(self, port: int) -> bool:

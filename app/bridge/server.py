@@ -40,6 +40,9 @@ from app.bridge.errors import (
 from app.events import BridgeStateChanged, EventBus
 
 log = logging.getLogger("marketdesk.bridge")
+#: websockets' own log: warnings only (its debug lines show frames, and so the token).
+FRAME_LOG = logging.getLogger("marketdesk.bridge.websockets")
+FRAME_LOG.setLevel(logging.WARNING)
 
 #: The largest frame the plugin may send (results are small; photos only go out).
 MAX_FRAME = 4 * 1024 * 1024
@@ -118,8 +121,8 @@ class BridgeServer:
         events: EventBus | None = None,
         user_id: int = 1,
     ) -> None:
-        if host not in ("127.0.0.1", "::1", "localhost"):
-            raise BridgeStartError(f"The bridge listens on loopback only, not on {host}")
+        if host != "127.0.0.1":
+            raise BridgeStartError(f"The bridge listens on loopback only (127.0.0.1), not {host}")
         self._token = token
         self.host = host
         self.port = port
@@ -130,6 +133,7 @@ class BridgeServer:
         self.user_id = user_id
         self._server: Server | None = None
         self._session: PluginSession | None = None
+        self._closing: set[asyncio.Task[None]] = set()
 
     # -- life cycle ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -146,6 +150,7 @@ class BridgeServer:
                 ping_interval=20,
                 ping_timeout=20,
                 server_header=None,
+                logger=FRAME_LOG,
             )
         except OSError as exc:
             raise BridgeStartError(
@@ -208,10 +213,10 @@ class BridgeServer:
         if session is None:
             raise PluginNotConnectedError()
         request_id = p.new_request_id()
+        frame = p.build_call(request_id, action_name, payload, int(timeout * 1000), pace_ms)
         loop = asyncio.get_running_loop()
         future: asyncio.Future[p.Result] = loop.create_future()
         session.pending[request_id] = future
-        frame = p.build_call(request_id, action_name, payload, int(timeout * 1000), pace_ms)
         # one timer per call, cheaper than asyncio.timeout() on this hot path
         timer = loop.call_at(loop.time() + timeout + ANSWER_GRACE, _expire, future)
         try:
@@ -224,6 +229,8 @@ class BridgeServer:
         finally:
             timer.cancel()
             session.pending.pop(request_id, None)
+            if future.done() and not future.cancelled():
+                future.exception()  # seen here, whichever way the call ended
         if result.ok:
             return result.data
         code, message, status, retry_after, fields = p.error_fields(result.error)
@@ -284,14 +291,20 @@ class BridgeServer:
         if refusal is not None:
             return await self._refuse(connection, *refusal)
         session = PluginSession(connection, secrets.token_urlsafe(12), hello, hello.vinted)
+        if isinstance(connection, BridgeConnection):
+            connection.on_text = functools.partial(self._answer, session)
+        try:  # welcomed before any call can reach it
+            await connection.send(p.build_welcome(session.id, __version__, self.max_frame))
+        except ConnectionClosed:
+            return None
         old, self._session = self._session, session
         if old is not None:
             log.info("a new plugin session replaces the previous one")
             old.fail_pending(p.REASON_REPLACED)
-            await old.connection.close(p.CLOSE_REPLACED, p.REASON_REPLACED)
-        if isinstance(connection, BridgeConnection):
-            connection.on_text = functools.partial(self._answer, session)
-        await connection.send(p.build_welcome(session.id, __version__, self.max_frame))
+            # closing waits for the old peer (up to websockets' close timeout): not here
+            closing = asyncio.create_task(old.connection.close(p.CLOSE_REPLACED, p.REASON_REPLACED))
+            self._closing.add(closing)
+            closing.add_done_callback(self._closing.discard)
         log.info(
             "plugin %s paired (%s, Vinted %s)",
             hello.plugin_version,
@@ -318,14 +331,7 @@ class BridgeServer:
             frame = p.parse_text(data, self.max_frame)
         except ProtocolError:
             return False  # the reading loop answers with an error frame
-        if not isinstance(frame, p.Result):
-            return False
-        future = session.pending.get(frame.id)
-        if future is None:
-            return False
-        if not future.done():
-            future.set_result(frame)
-        return True
+        return isinstance(frame, p.Result) and _deliver(session, frame)
 
     def _receive(self, session: PluginSession, message: str | bytes) -> str | None:
         """Handle one frame of a paired plugin; the reply frame, if any."""
@@ -335,12 +341,9 @@ class BridgeServer:
             log.warning("bad frame from the plugin: %s", exc.message)
             return p.build_error(exc.code, exc.message)
         if isinstance(frame, p.Result):
-            future = session.pending.get(frame.id)
-            if future is None:
-                return p.build_error(p.ERR_UNKNOWN_REQUEST, "no call is waiting for that id")
-            if not future.done():
-                future.set_result(frame)
-            return None
+            if _deliver(session, frame):
+                return None
+            return p.build_error(p.ERR_UNKNOWN_REQUEST, "no call is waiting for that id")
         if isinstance(frame, p.Ping):
             return p.build_pong()
         if isinstance(frame, p.Status):
@@ -376,6 +379,16 @@ _REFUSAL_WORDS = {
     p.CLOSE_BAD_VERSION: "A browser plugin of another version tried to connect: install the "
     "plugin that comes with this Marketdesk",
 }
+
+
+def _deliver(session: PluginSession, result: p.Result) -> bool:
+    """Hand ``result`` to the call of ``session`` waiting for it; False when none waits."""
+    future = session.pending.get(result.id)
+    if future is None:
+        return False
+    if not future.done():
+        future.set_result(result)
+    return True
 
 
 def _expire(future: asyncio.Future[p.Result]) -> None:

@@ -137,6 +137,10 @@ def run_worker(db: Database, args: argparse.Namespace) -> int:
         secrets = open_secret_store(data_dir(args))
         manager = AccountManager(db, secrets, args.seller)
         bridge = BridgeHost(db, data_dir(args), secrets, args.seller)
+        listening = not args.no_bridge and await bridge.start()
+        concurrency = dict(args.concurrency)
+        if not listening:  # leave Vinted jobs to a worker (or window) that has the plugin
+            concurrency["vinted"] = 0
         processor = MarketplaceJobProcessor(
             db,
             user_id=args.seller,
@@ -146,17 +150,16 @@ def run_worker(db: Database, args: argparse.Namespace) -> int:
             plugin=bridge.server,
             photos_dir=data_dir(args) / "photos",
         )
-        runner = JobRunner(processor, concurrency=args.concurrency)
+        runner = JobRunner(processor, concurrency=concurrency)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runner.stop)
         print(f"Worker {processor.worker_id} running; press Ctrl-C to stop.", flush=True)
-        if args.no_bridge:
-            print("Plugin bridge off: Vinted jobs wait for a worker with the bridge.", flush=True)
-        elif await bridge.start():
+        if listening:
             print(f"Plugin bridge listening on 127.0.0.1:{bridge.server.port}.", flush=True)
         else:
-            print(f"Plugin bridge not started: {bridge.problem}", flush=True)
+            why = "off (--no-bridge)" if args.no_bridge else f"not started: {bridge.problem}"
+            print(f"Plugin bridge {why}; Vinted jobs are left to another worker.", flush=True)
         try:
             await runner.run()
         finally:

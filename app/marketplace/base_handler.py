@@ -165,9 +165,12 @@ class BaseJobHandler(ABC):
         """Set the state of the product's listing on this marketplace."""
         await self.in_session(set_listing_state, product_id, self.marketplace, state)
 
-    async def reconcile_listings(self, remotes: list[RemoteListing]) -> SyncCounts:
-        """Bring every listing a sync read into the product-to-listing links."""
-        return await self.in_session(reconcile, self.marketplace, remotes, True)
+    async def reconcile_listings(
+        self, remotes: list[RemoteListing], *, complete: bool = True
+    ) -> SyncCounts:
+        """Bring the listings a sync read into the product-to-listing links; ``complete``
+        (every listing was read) lets listings no longer reported be marked ended."""
+        return await self.in_session(reconcile, self.marketplace, remotes, complete)
 
     async def orders_cursor(self) -> str | None:
         """Where the last order sync of this marketplace stopped (None before the first)."""

@@ -99,6 +99,11 @@ def save_listing(
                 MarketplaceListing.listing_id == remote.listing_id,
             )
         ).first()
+        if row is not None and row.product_id not in (None, product_id):
+            raise PermanentJobError(
+                f"{marketplace} listing {remote.listing_id} belongs to product "
+                f"{row.product_id}, not to product {product_id}"
+            )
     if row is None:
         row = MarketplaceListing(marketplace=marketplace, created_at=now, data={})
         session.add(row)

@@ -11,13 +11,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import Table, select, tuple_
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
-from app.models.user.marketplace_account import MarketplaceAccount
+from app.marketplace.stats import dialect_insert
+from app.models.user.marketplace_account import ConnectionState, MarketplaceAccount
 from app.models.user.marketplace_listing import MarketplaceListing
 from app.models.user.order import Order
 from app.models.user.product import Product
@@ -119,17 +120,27 @@ def save_order_lines(session: Session, marketplace: str, lines: Iterable[OrderLi
     return counts
 
 
+accounts = cast(Table, MarketplaceAccount.__table__)
+
+
 def set_orders_cursor(session: Session, marketplace: str, cursor: str) -> None:
     """Remember where the next order sync of ``marketplace`` starts.
 
-    Vinted has no OAuth account; its row is made here, to hold the cursor.
+    An upsert: Vinted has no OAuth account, so its row is made here, to hold the cursor.
     """
-    done = session.execute(
-        update(MarketplaceAccount)
-        .where(MarketplaceAccount.marketplace == marketplace)
-        .values(orders_cursor=cursor, updated_at=utcnow())
+    now = utcnow()
+    stmt: Any = dialect_insert(session.connection(), accounts).values(
+        marketplace=marketplace,
+        orders_cursor=cursor,
+        environment="production",
+        state=ConnectionState.DISCONNECTED,
+        defaults={},
+        created_at=now,
+        updated_at=now,
     )
-    if not getattr(done, "rowcount", 0):
-        session.add(
-            MarketplaceAccount(marketplace=marketplace, orders_cursor=cursor, defaults={})
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[accounts.c.marketplace],
+            set_={"orders_cursor": cursor, "updated_at": now},
         )
+    )

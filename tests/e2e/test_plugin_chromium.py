@@ -85,7 +85,11 @@ async def stage(db: Database, vinted: FakeVinted, tmp_path: Path) -> AsyncIterat
     bridge = BridgeServer(TOKEN, port=0, events=EventBus())
     await bridge.start()
     extension = write_plugin_copy(
-        tmp_path / "plugin", bridge.port, TOKEN, vinted_origin=vinted.url.rstrip("/")
+        tmp_path / "plugin",
+        bridge.port,
+        TOKEN,
+        vinted_origin=vinted.url.rstrip("/"),
+        min_pace_ms=0,  # test-only: the plugin's 1 s floor would make these tests slow
     )
     photos = tmp_path / "photos"
     photos.mkdir()

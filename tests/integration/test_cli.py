@@ -144,6 +144,7 @@ def test_worker_runs_until_sigterm(tmp_path: Path) -> None:
         assert "running; press Ctrl-C to stop" in worker.stdout.readline()
         db = Database(env["MARKETDESK_DB_URL"])
         service = MarketplaceJobService(db)
+        vinted = service.create_job(marketplace="vinted", action_code="sync")
         job = service.create_job(marketplace="etsy", action_code="sync_orders")
         deadline = time.monotonic() + 15
         while service.get_job(job.id).status in ("pending", "running") and (
@@ -151,7 +152,10 @@ def test_worker_runs_until_sigterm(tmp_path: Path) -> None:
         ):
             time.sleep(0.1)
         final = service.get_job(job.id)
+        # without its bridge the worker leaves Vinted jobs to one that has the plugin
+        left = service.get_job(vinted.id)
         db.close()
+        assert (left.status, left.attempts) == ("pending", 0)
         # Etsy was never set up: the job waits for the seller instead of failing.
         assert (final.status, final.error_message) == (
             "paused",

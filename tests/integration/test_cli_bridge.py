@@ -84,6 +84,26 @@ def test_show_regenerate_port_and_plugin_folder(
     assert (folder / "provision.json").stat().st_mode & 0o777 == 0o600
 
 
+def test_plugin_copy_never_replaces_a_folder_of_the_sellers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    desktop = tmp_path / "Desktop"
+    desktop.mkdir()
+    (desktop / "holiday.jpg").write_bytes(b"precious")
+    code, out, _ = run(capsys, "--data-dir", str(tmp_path), "bridge", "plugin", str(desktop))
+    assert code == 0
+    assert (desktop / "holiday.jpg").read_bytes() == b"precious"
+    assert (desktop / "marketdesk-plugin" / "manifest.json").exists()
+    assert str(desktop / "marketdesk-plugin") in out
+    # an older copy of the plugin is replaced in place
+    code, out, _ = run(
+        capsys, "--data-dir", str(tmp_path), "bridge", "plugin", str(desktop / "marketdesk-plugin")
+    )
+    assert code == 0 and not (desktop / "marketdesk-plugin" / "marketdesk-plugin").exists()
+    manifest = json.loads((desktop / "marketdesk-plugin" / "manifest.json").read_text())
+    assert "http://127.0.0.1/*" not in manifest["host_permissions"]  # sellers' copies: Vinted only
+
+
 def test_broken_bridge_settings_are_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -165,6 +165,7 @@ async def test_lost_create_answer_is_not_published_twice(
     photos: Path,
 ) -> None:
     product = add_product(db, photos)
+    decoy = vinted.add_item("Vintage denim jacket")  # same title, another item: not ours
     create = vinted.create_item
 
     def create_then_lose_the_answer(payload: dict[str, Any]) -> dict[str, Any]:
@@ -186,14 +187,15 @@ async def test_lost_create_answer_is_not_published_twice(
         await processor.close()
     assert first is not None and first["status"] == "pending", first
     assert "Timed out after 1 s" in first["error"]
-    assert len(vinted.items) == 1
+    assert len(vinted.items) == 2
 
     plugin.answers["create_item"] = create
     second = await rerun(db, accounts, bridge, created.id)
     assert second["status"] == "completed", second
-    assert len(vinted.items) == 1  # found in the wardrobe, not created again
+    assert len(vinted.items) == 2  # found in the wardrobe, not created again
     assert plugin.actions().count("upload_photo") == 1  # the photo step was not redone
-    assert second["result"]["listing_id"] == next(iter(vinted.items))
+    ours = next(i for i in vinted.items if i != decoy)
+    assert second["result"]["listing_id"] == ours  # by its photos, not by its title
 
 
 @pytest.mark.parametrize(
@@ -383,6 +385,71 @@ async def test_message_and_link_product(
     assert taken["status"] == "failed" and f"already linked to product {product}" in taken["error"]
     _, bad = await vinted_job(db, accounts, bridge, "link_product", other, item_id="nope")
     assert bad["status"] == "failed" and "not a Vinted item" in bad["error"]
+
+
+async def test_a_short_wardrobe_read_ends_nothing(
+    db: Database,
+    accounts: AccountManager,
+    bridge: BridgeServer,
+    plugin: ScriptedPlugin,
+    vinted: ScriptedVinted,
+    photos: Path,
+) -> None:
+    product = add_product(db, photos)
+    await vinted_job(db, accounts, bridge, "publish", product, photos, **FIELDS)
+    vinted.items.clear()
+
+    def no_page_count(payload: dict[str, Any]) -> dict[str, Any]:
+        return {"items": [], "page": 1}  # a changed answer shape: no total_pages
+
+    plugin.answers["wardrobe"] = no_page_count
+    _, result = await vinted_job(db, accounts, bridge, "sync")
+    assert result["status"] == "completed"
+    assert (result["result"]["complete"], result["result"]["ended"]) == (False, 0)
+    row = listing(db, product)
+    assert row is not None and row.state == "active"
+
+
+async def test_order_times_in_any_zone_and_the_first_sync_window(
+    db: Database,
+    accounts: AccountManager,
+    bridge: BridgeServer,
+    plugin: ScriptedPlugin,
+    vinted: ScriptedVinted,
+) -> None:
+    now = datetime.now(UTC)
+    base = {"item_id": "1", "title": "t", "price": "5.00", "currency": "EUR", "status": "paid"}
+    vinted.orders += [
+        {
+            **base,
+            "order_id": "1",
+            "sold_at": (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
+        {
+            **base,
+            "order_id": "2",
+            "sold_at": (now - timedelta(hours=3)).replace(tzinfo=None).isoformat(),
+        },
+        {
+            **base,
+            "order_id": "3",
+            "sold_at": (now - timedelta(days=5))
+            .astimezone(timezone(timedelta(hours=2)))
+            .isoformat(),
+        },
+        {**base, "order_id": "4", "sold_at": (now - timedelta(days=200)).isoformat()},
+    ]
+    _, first = await vinted_job(db, accounts, bridge, "orders")
+    assert first["status"] == "completed", first
+    assert first["result"]["new_lines"] == 3  # the 200-day-old sale is before the first window
+    cursor = datetime.fromisoformat(first["result"]["cursor"])
+    assert abs((cursor - (now - timedelta(hours=1))).total_seconds()) < 1
+    vinted.orders.clear()
+    _, second = await vinted_job(db, accounts, bridge, "orders")
+    assert second["result"]["cursor"] == first["result"]["cursor"]  # never moves back
+    with db.session() as session:
+        times = [o.ordered_at for o in session.scalars(select(Order)).all()]
+    assert all(t is not None and t.tzinfo is not None for t in times)
 
 
 async def test_a_message_whose_answer_was_lost_is_not_sent_twice(

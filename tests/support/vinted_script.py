@@ -77,6 +77,7 @@ class ScriptedVinted:
             "brand": fields.get("brand"),
             "size": fields.get("size"),
             "photo_urls": [f"https://images.example/{p}.jpg" for p in fields["photo_ids"]],
+            "photo_ids": list(fields["photo_ids"]),
             "fields": fields,
         }
 

@@ -9,9 +9,13 @@ refusals fail it with Vinted's own words, and trouble on the way is retried.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 from typing import Any, ClassVar
 
 from app.bridge.errors import PluginCallError
@@ -23,6 +27,7 @@ from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.marketplace_listing import ListingState, MarketplaceListing
 from app.models.user.product import Product
 from app.vinted.fields import CONDITIONS, VINTED_FIELDS
+from app.vinted.jobs.items import photo_payload
 
 log = logging.getLogger("marketdesk.vinted")
 
@@ -39,6 +44,16 @@ STATES = {
     "sold": ListingState.SOLD_OUT,
 }
 _ITEM_URL = re.compile(r"/items/(\d+)")
+LIVE_STATES = (ListingState.ACTIVE, ListingState.INACTIVE, ListingState.DRAFT)
+
+
+@dataclass
+class Paged:
+    """What a paged read gave: the entries, and whether every page was read."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    #: True only when the plugin reported the page count and the last page was read.
+    complete: bool = False
 
 
 class VintedItemNotFoundError(PermanentJobError):
@@ -98,7 +113,7 @@ def remote_listing(item: dict[str, Any]) -> RemoteListing:
         price=price_of(item.get("price")),
         currency=item.get("currency"),
         quantity=0 if item.get("state") == "sold" else 1,
-        data={k: item.get(k) for k in ("brand", "size", "photo_urls") if item.get(k)},
+        data={k: item.get(k) for k in ("brand", "size", "photo_urls", "photo_ids") if item.get(k)},
     )
 
 
@@ -143,26 +158,56 @@ class VintedJobHandler(BaseJobHandler):
         if problems:
             raise FieldError("Vinted", problems)
 
-    async def listed(self, product_id: int) -> MarketplaceListing:
-        """The product's Vinted listing, or a permanent failure."""
+    async def listed(self, product_id: int, *, live: bool = False) -> MarketplaceListing:
+        """The product's Vinted listing (``live``: still for sale), or a permanent failure."""
         listing = await self.product_listing(product_id)
         if listing is None or not listing.listing_id:
             raise PermanentJobError(
                 f"Product {product_id} is not on Vinted: publish it or link it to an item first"
             )
+        if live and listing.state not in LIVE_STATES:
+            raise PermanentJobError(
+                f"Product {product_id}'s Vinted item {listing.listing_id} is {listing.state}: "
+                "publish it again instead"
+            )
         return listing
 
-    async def pages(self, action: str, key: str, per_page: int) -> list[dict[str, Any]]:
-        """Every entry of a paged plugin action (wardrobe, sold orders)."""
-        entries: list[dict[str, Any]] = []
+    async def pages(
+        self,
+        action: str,
+        key: str,
+        per_page: int,
+        stop: Callable[[list[dict[str, Any]]], bool] | None = None,
+    ) -> Paged:
+        """The entries of a paged plugin action (wardrobe, sold orders), page by page
+        until the last page, an empty page, or ``stop(page_entries)`` says enough."""
+        paged = Paged()
         page = 1
         while True:
             data = await self.vinted(action, {"page": page, "per_page": per_page})
             found = data.get(key)
             if not isinstance(found, list):
                 raise PermanentJobError(f"Vinted plugin: {action} answered without {key}")
-            entries.extend(entry for entry in found if isinstance(entry, dict))
+            entries = [entry for entry in found if isinstance(entry, dict)]
+            paged.entries.extend(entries)
             total = data.get("total_pages")
-            if not found or not isinstance(total, int) or page >= total:
-                return entries
+            if not isinstance(total, int) or isinstance(total, bool):
+                return paged  # no page count: read what there is, claim nothing more
+            if page >= total:
+                paged.complete = True
+                return paged
+            if not entries or (stop is not None and stop(entries)):
+                return paged
             page += 1
+
+    async def upload_photos(self, photos: list[Path]) -> list[str]:
+        """Upload the product's photos, one recorded step each; their Vinted ids."""
+        photo_ids: list[str] = []
+        for rank, path in enumerate(photos, start=1):
+
+            async def upload(path: Path = path) -> dict[str, Any]:
+                payload = await asyncio.to_thread(photo_payload, path)
+                return await self.vinted("upload_photo", payload)
+
+            photo_ids.append(str((await self.step(f"photo_{rank}", upload))["photo_id"]))
+        return photo_ids

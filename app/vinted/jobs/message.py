@@ -1,7 +1,9 @@
 """message_vinted: answer a buyer in a Vinted conversation (text from the job's input).
 
 A retry after a lost answer first looks in the inbox: when the conversation's last
-message is already this text, it was sent and is not sent again.
+message is already this text (or the inbox's shortened preview of it), it was sent and is
+not sent again. If the buyer answered in between, that check cannot see it: the message
+may then go out twice, the one case left.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from app.models.user.marketplace_job import MarketplaceJob
 from app.vinted.jobs.base import VintedJobHandler
 
 MAX_BODY = 2000
+#: A shortened inbox preview this long that starts our text counts as our message.
+PREVIEW_MIN = 20
 
 
 def message_input(input_data: dict[str, Any] | None) -> tuple[str, str]:
@@ -32,6 +36,20 @@ def message_input(input_data: dict[str, Any] | None) -> tuple[str, str]:
     return conversation, body
 
 
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def already_sent(body: str, last_message: Any) -> bool:
+    """True when a conversation's last message (maybe a shortened preview) is ``body``."""
+    if not isinstance(last_message, str):
+        return False
+    sent, preview = _words(body), _words(last_message).rstrip(".…").rstrip()
+    if sent == preview:
+        return True
+    return len(preview) >= PREVIEW_MIN and sent.startswith(preview)
+
+
 class MessageVintedHandler(VintedJobHandler):
     """Send a reply in a Vinted conversation."""
 
@@ -48,12 +66,13 @@ class MessageVintedHandler(VintedJobHandler):
 
         async def find_sent() -> dict[str, Any] | None:
             # an earlier attempt may have sent it and lost the answer: never send twice
-            data = await self.vinted("inbox", {"page": 1, "per_page": 20})
-            for conversation in data.get("conversations") or []:
-                if (
-                    isinstance(conversation, dict)
-                    and str(conversation.get("id")) == conversation_id
-                    and conversation.get("last_message") == body
+            def ours(page: list[dict[str, Any]]) -> bool:
+                return any(str(c.get("id")) == conversation_id for c in page)
+
+            inbox = await self.pages("inbox", "conversations", 20, stop=ours)
+            for conversation in inbox.entries:
+                if str(conversation.get("id")) == conversation_id and already_sent(
+                    body, conversation.get("last_message")
                 ):
                     return {"message_id": None, "found_in_inbox": True}
             return None

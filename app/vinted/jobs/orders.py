@@ -2,12 +2,13 @@
 
 Vinted lists sold orders newest first; the handler reads pages until it reaches orders
 older than the stored cursor minus a look-back window (so that status changes of recent
-orders are refreshed too), then stores the lines and the new cursor together.
+orders are refreshed too; the first sync goes back 90 days), then stores the lines and the
+new cursor together. Times are kept in UTC.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.marketplace.orders import OrderLine
@@ -16,14 +17,22 @@ from app.vinted.jobs.base import VintedJobHandler, price_of
 
 PER_PAGE = 20
 LOOK_BACK = timedelta(days=14)
+#: How far back the first sync reads (a big seller's whole history is hundreds of pages).
+FIRST_SYNC = timedelta(days=90)
+
+
+def utc_time(value: Any) -> datetime | None:
+    """An ISO 8601 time as an aware UTC datetime (a time without zone is taken as UTC)."""
+    try:
+        when = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 def sold_at(order: dict[str, Any]) -> datetime | None:
-    """When the order was sold (aware), or None when the plugin did not say."""
-    try:
-        return datetime.fromisoformat(str(order.get("sold_at")))
-    except ValueError:
-        return None
+    """When the order was sold (UTC), or None when the plugin did not say."""
+    return utc_time(order.get("sold_at"))
 
 
 def order_line(order: dict[str, Any]) -> OrderLine:
@@ -50,27 +59,23 @@ class OrdersVintedHandler(VintedJobHandler):
     action_code = "orders"
 
     async def execute(self, job: MarketplaceJob) -> dict[str, Any]:
-        cursor = await self.orders_cursor()
-        stop_before = datetime.fromisoformat(cursor) - LOOK_BACK if cursor else None
-        lines: list[OrderLine] = []
-        newest = datetime.fromisoformat(cursor) if cursor else None
-        page = 1
-        while True:
-            data = await self.vinted("sold_orders", {"page": page, "per_page": PER_PAGE})
-            orders = [o for o in data.get("orders") or [] if isinstance(o, dict)]
-            reached_old = False
-            for order in orders:
-                line = order_line(order)
-                when = line.ordered_at
-                if when is not None and stop_before is not None and when < stop_before:
-                    reached_old = True
-                    continue
-                lines.append(line)
-                if when is not None and (newest is None or when > newest):
-                    newest = when
-            total = data.get("total_pages")
-            if reached_old or not orders or not isinstance(total, int) or page >= total:
-                break
-            page += 1
-        new_cursor = newest.isoformat() if newest is not None else (cursor or "")
+        cursor = utc_time(await self.orders_cursor())
+        oldest = cursor - LOOK_BACK if cursor else datetime.now(UTC) - FIRST_SYNC
+
+        def too_old(page: list[dict[str, Any]]) -> bool:
+            return any((when := sold_at(order)) is not None and when < oldest for order in page)
+
+        sold = await self.pages("sold_orders", "orders", PER_PAGE, stop=too_old)
+        lines = [
+            order_line(order)
+            for order in sold.entries
+            if (when := sold_at(order)) is None or when >= oldest
+        ]
+        newest = max(
+            (line.ordered_at for line in lines if line.ordered_at is not None),
+            default=cursor,
+        )
+        if cursor is not None and newest is not None and newest < cursor:
+            newest = cursor  # the cursor never moves back
+        new_cursor = newest.isoformat() if newest is not None else ""
         return await self.finish_order_sync(lines, len(lines), new_cursor)

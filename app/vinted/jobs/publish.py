@@ -2,21 +2,19 @@
 
 A retry resumes at the failed step: uploaded photos are not sent again, and the item is
 not created twice. When the answer to the creation was lost (timeout, the plugin went
-away), the retry first looks for an item with the product's title in the wardrobe and
-takes it instead of creating another.
+away), the retry first looks in the wardrobe (newest first) for the item that carries the
+photos uploaded for it, and takes it instead of creating another.
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from app.marketplace.errors import PermanentJobError
 from app.marketplace.fields import photo_files
 from app.models.user.marketplace_job import MarketplaceJob
-from app.models.user.marketplace_listing import ListingState
-from app.vinted.jobs.base import VintedJobHandler, remote_listing
-from app.vinted.jobs.items import item_fields, photo_payload
+from app.vinted.jobs.base import LIVE_STATES, VintedJobHandler, remote_listing
+from app.vinted.jobs.items import item_fields
 
 
 class PublishVintedHandler(VintedJobHandler):
@@ -30,20 +28,12 @@ class PublishVintedHandler(VintedJobHandler):
         fields = await self.fields(job, product)
         photos = photo_files(product, self.context.photos_dir, "Vinted")
         existing = await self.product_listing(product.id)
-        live = (ListingState.ACTIVE, ListingState.INACTIVE, ListingState.DRAFT)
-        if existing is not None and existing.listing_id and existing.state in live:
+        if existing is not None and existing.listing_id and existing.state in LIVE_STATES:
             raise PermanentJobError(
                 f"Product {product.id} is already on Vinted as item {existing.listing_id}: "
                 "update it instead"
             )
-        photo_ids: list[str] = []
-        for rank, path in enumerate(photos, start=1):
-
-            async def upload(path: Any = path) -> dict[str, Any]:
-                payload = await asyncio.to_thread(photo_payload, path)
-                return await self.vinted("upload_photo", payload)
-
-            photo_ids.append(str((await self.step(f"photo_{rank}", upload))["photo_id"]))
+        photo_ids = await self.upload_photos(photos)
 
         async def create() -> dict[str, Any]:
             data = await self.vinted(
@@ -52,9 +42,16 @@ class PublishVintedHandler(VintedJobHandler):
             return {"item": data["item"]}
 
         async def find_created() -> dict[str, Any] | None:
-            # an earlier attempt may have created the item and lost the answer
-            for item in await self.pages("wardrobe", "items", 96):
-                if item.get("title") == product.title.strip() and item.get("state") != "sold":
+            # an earlier attempt may have created the item and lost the answer: it is the
+            # item carrying the photos uploaded for it (photo ids are unique on Vinted)
+            ours = set(photo_ids)
+
+            def found(page: list[dict[str, Any]]) -> bool:
+                return any(ours & {str(p) for p in item.get("photo_ids") or []} for item in page)
+
+            wardrobe = await self.pages("wardrobe", "items", 96, stop=found)
+            for item in wardrobe.entries:
+                if ours & {str(p) for p in item.get("photo_ids") or []}:
                     return {"item": item}
             return None
 

@@ -1,8 +1,9 @@
 """sync_vinted: the seller's whole wardrobe brought into the product-to-listing links.
 
 Items are matched to known listings by item id (Vinted items carry no SKU); items that
-match nothing are kept unlinked for the seller to link (link_product) or import; known
-live items missing from the wardrobe are marked ended.
+match nothing are kept unlinked for the seller to link (link_product) or import. Known
+live items missing from the wardrobe are marked ended only when every page was read (the
+plugin reported the page count): a short read never ends real listings.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ class SyncVintedHandler(VintedJobHandler):
     action_code = "sync"
 
     async def execute(self, job: MarketplaceJob) -> dict[str, Any]:
-        items = await self.pages("wardrobe", "items", PER_PAGE)
-        counts = await self.reconcile_listings([remote_listing(item) for item in items])
-        return {"success": True, **counts.as_dict()}
+        wardrobe = await self.pages("wardrobe", "items", PER_PAGE)
+        counts = await self.reconcile_listings(
+            [remote_listing(item) for item in wardrobe.entries], complete=wardrobe.complete
+        )
+        return {"success": True, "complete": wardrobe.complete, **counts.as_dict()}

@@ -7,13 +7,12 @@ truth. An update that is retried after a lost answer simply sends the same data 
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from app.marketplace.fields import photo_files
 from app.models.user.marketplace_job import MarketplaceJob
 from app.vinted.jobs.base import VintedJobHandler, remote_listing
-from app.vinted.jobs.items import item_fields, photo_payload
+from app.vinted.jobs.items import item_fields
 
 
 class UpdateVintedHandler(VintedJobHandler):
@@ -25,16 +24,10 @@ class UpdateVintedHandler(VintedJobHandler):
         product = await self.load_product(job.product_id)
         self.check_product(product)
         fields = await self.fields(job, product)
-        listing = await self.listed(product.id)
-        photos = photo_files(product, self.context.photos_dir, "Vinted")
-        photo_ids: list[str] = []
-        for rank, path in enumerate(photos, start=1):
-
-            async def upload(path: Any = path) -> dict[str, Any]:
-                payload = await asyncio.to_thread(photo_payload, path)
-                return await self.vinted("upload_photo", payload)
-
-            photo_ids.append(str((await self.step(f"photo_{rank}", upload))["photo_id"]))
+        listing = await self.listed(product.id, live=True)
+        photo_ids = await self.upload_photos(
+            photo_files(product, self.context.photos_dir, "Vinted")
+        )
 
         async def update() -> dict[str, Any]:
             data = await self.vinted(
