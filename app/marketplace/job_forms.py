@@ -13,7 +13,7 @@ from typing import Any
 from app.ebay.jobs.fields import EBAY_FIELDS
 from app.etsy.jobs.fields import ETSY_FIELDS
 from app.marketplace.fields import FieldSpec, resolve_fields
-from app.vinted.fields import VINTED_FIELDS
+from app.vinted.fields import LINK_FIELDS, MESSAGE_FIELDS, VINTED_FIELDS
 
 FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "vinted": VINTED_FIELDS,
@@ -25,6 +25,11 @@ DISPLAY = {"vinted": "Vinted", "ebay": "eBay", "etsy": "Etsy"}
 PRODUCT_ACTIONS = frozenset({"publish", "update", "delete", "link_product"})
 #: Actions whose jobs carry the marketplace's listing fields.
 FIELD_ACTIONS = frozenset({"publish", "update"})
+#: Actions with fields of their own.
+ACTION_FIELDS: dict[tuple[str, str], tuple[FieldSpec, ...]] = {
+    ("vinted", "message"): MESSAGE_FIELDS,
+    ("vinted", "link_product"): LINK_FIELDS,
+}
 
 
 def needs_product(action_code: str) -> bool:
@@ -34,6 +39,9 @@ def needs_product(action_code: str) -> bool:
 
 def fields_for(marketplace: str, action_code: str) -> tuple[FieldSpec, ...]:
     """The marketplace fields the form shows for ``action_code``."""
+    own = ACTION_FIELDS.get((marketplace, action_code))
+    if own is not None:
+        return own
     return FIELDS.get(marketplace, ()) if action_code in FIELD_ACTIONS else ()
 
 

@@ -199,11 +199,7 @@ class MarketplaceForm(QWidget):
         self.create_button.clicked.connect(
             lambda: ctx.spawn(self.create_job(), f"Creating a {DISPLAY[marketplace]} job")
         )
-        self.result = QLabel(
-            "Vinted jobs cannot run yet: the browser plugin bridge is not part of this version"
-            if marketplace == "vinted"
-            else ""
-        )
+        self.result = QLabel("")
         self.result.setObjectName("result")
         self.result.setWordWrap(True)
         bottom.addWidget(self.create_button)

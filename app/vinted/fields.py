@@ -26,3 +26,18 @@ VINTED_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("condition", "Condition", "choice", choices=CONDITIONS),
     FieldSpec("package_size", "Package size", "choice", choices=PACKAGE_SIZES, default="small"),
 )
+
+#: What a message job takes (the form shows these; the handler checks them again).
+MESSAGE_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec(
+        "conversation_id",
+        "Conversation",
+        "integer",
+        help="The number at the end of the conversation's address on Vinted",
+    ),
+    FieldSpec("body", "Message"),
+)
+#: What a link_product job takes.
+LINK_FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("item_id", "Vinted item", help="The item's number or its address on Vinted"),
+)

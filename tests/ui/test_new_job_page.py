@@ -122,3 +122,28 @@ async def test_batch_progress_follows_the_jobs(ctx: UiContext, db: Database) -> 
     await asyncio.wait_for(finished, 5)
     assert form.progress.bar.value() == 3
     assert form.progress.label.text().endswith(": 3 of 3 done")
+
+
+async def test_vinted_message_and_link_forms(ctx: UiContext, db: Database) -> None:
+    product = add_product(db, title="Wool scarf")
+    page = NewJobPage(ctx)
+    await page.refresh()
+    form = page.forms["vinted"]
+    form.set_action("message")
+    assert set(form.editors) == {"conversation_id", "body"}
+    await form.create_job()
+    assert MarketplaceJobService(db).list_jobs() == []  # nothing created with empty fields
+    form.editors["conversation_id"].set_value("77")
+    form.editors["body"].set_value("Yes, still available")
+    await form.create_job()
+    (job,) = MarketplaceJobService(db).list_jobs(marketplace="vinted")
+    assert job.input_data == {"conversation_id": 77, "body": "Yes, still available"}
+
+    form.set_action("link_product")
+    assert set(form.editors) == {"item_id"}
+    form.select_products([product])
+    form.editors["item_id"].set_value("https://www.vinted.fr/items/4242-wool-scarf")
+    await form.create_job()
+    linked = MarketplaceJobService(db).list_jobs(marketplace="vinted")[0]
+    assert linked.product_id == product
+    assert linked.input_data == {"item_id": "https://www.vinted.fr/items/4242-wool-scarf"}
