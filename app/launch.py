@@ -4,7 +4,8 @@ Without a sub-command Marketdesk opens its window. The window's first frame is s
 :mod:`app.ui.boot` right after Qt is loaded, before the database layer, the HTTP clients
 and the pages are imported and the database is migrated, so the seller sees Marketdesk at
 once; the full window replaces that first frame when it is ready. Sub-commands and
-``--help`` go to the command line, which never loads Qt.
+``--help`` go to the command line, which never loads Qt. ``--version`` prints the version;
+``--self-test`` checks the installation (:mod:`app.selftest`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 from collections.abc import Sequence
 
 #: The command line's sub-commands (app.cli.parser) and its help flags.
-COMMANDS = frozenset({"worker", "migrate", "job", "seller", "account", "stats"})
+COMMANDS = frozenset({"worker", "migrate", "job", "seller", "account", "stats", "bridge"})
 HELP = frozenset({"-h", "--help"})
 
 
@@ -30,8 +31,33 @@ def has_display() -> bool:
     return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
 
 
+def version() -> str:
+    """``Marketdesk <version>`` (read without importing the program)."""
+    from app import __version__
+
+    return f"Marketdesk {__version__}"
+
+
+def self_test() -> int:
+    """``--self-test``: the installation's checks, offscreen when there is no display."""
+    if not has_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    try:
+        from app.ui.selftest import run
+    except ImportError:
+        from app.selftest import run_headless
+
+        return run_headless()
+    return run()
+
+
 def main(argv: Sequence[str]) -> int:
-    """Run the window or the command line."""
+    """Run the window or the command line (or print the version, or test the install)."""
+    if "--version" in argv:
+        print(version())
+        return 0
+    if "--self-test" in argv:
+        return self_test()
     if wants_window(argv) and not has_display():
         sys.stderr.write(
             "marketdesk: no display to open the window on (no DISPLAY or WAYLAND_DISPLAY); "

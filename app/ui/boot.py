@@ -13,6 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (
     QApplication,
     QLabel,
@@ -21,6 +22,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from app.paths import app_root
 
 
 class FirstFrame(QMainWindow):
@@ -60,6 +63,7 @@ def application() -> QApplication:
     QCoreApplication.setApplicationName("Marketdesk")
     app = QApplication([sys.argv[0] if sys.argv else "marketdesk"])
     app.setQuitOnLastWindowClosed(False)
+    app.setWindowIcon(QIcon(str(app_root() / "resources" / "icons" / "marketdesk.png")))
     return app
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction, QIcon
-from PySide6.QtWidgets import QMenu, QStyle, QSystemTrayIcon, QWidget
+from PySide6.QtWidgets import QApplication, QMenu, QStyle, QSystemTrayIcon, QWidget
 
 
 class Tray(QObject):
@@ -19,7 +19,9 @@ class Tray(QObject):
         self.icon: QSystemTrayIcon | None = None
         if not QSystemTrayIcon.isSystemTrayAvailable():
             return
-        shown = icon or window.style().standardIcon(QStyle.StandardPixmap.SP_ComputerIcon)
+        shown = icon or QApplication.windowIcon()
+        if shown.isNull():
+            shown = window.style().standardIcon(QStyle.StandardPixmap.SP_ComputerIcon)
         self.icon = QSystemTrayIcon(shown, self)
         self.icon.setToolTip("Marketdesk")
         menu = QMenu(window)

@@ -15,6 +15,7 @@ def test_window_unless_a_command_or_help_is_given() -> None:
     assert wants_window([])
     assert wants_window(["--data-dir", "/tmp/x", "--profile", "shop", "-v"])
     assert not wants_window(["worker"])
+    assert not wants_window(["bridge", "show"])
     assert not wants_window(["--data-dir", "/tmp/x", "job", "list"])
     assert not wants_window(["--help"])
     assert not wants_window(["-h"])
@@ -51,3 +52,42 @@ def test_no_display_gives_one_clear_line(tmp_path: Path) -> None:
     )
     assert done.returncode == 1
     assert done.stderr.startswith("marketdesk: no display to open the window on")
+
+
+def test_version_needs_nothing_else() -> None:
+    done = subprocess.run(
+        [sys.executable, "main.py", "--version"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    from app import __version__
+
+    assert done.stdout == f"Marketdesk {__version__}\n"
+
+
+def test_self_test_from_source_without_a_display(tmp_path: Path) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "main.py", "--self-test"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+        env=env,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert "(from source)" in lines[0]
+    assert lines[1] == "Qt: offscreen platform"
+    assert [line.split(":")[0] for line in lines[2:7]] == [
+        "database",
+        "plugin",
+        "bridge",
+        "runner",
+        "window",
+    ]
+    assert lines[-1] == "self-test passed"
