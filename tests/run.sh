@@ -11,8 +11,9 @@ SYSTEM_PACKAGES=(
   libglib2.0-0 libgl1 libegl1 libx11-6 libxkbcommon0 libfontconfig1 libfreetype6 libdbus-1-3
   # a private throwaway PostgreSQL server for the team-queue tests (initdb, pg_ctl)
   postgresql
-  # the browser the plugin's end-to-end tests run in (headless)
+  # the browser the plugin's end-to-end tests run in (headless), node for its unit tests
   chromium
+  nodejs
 )
 
 install_system_packages() {

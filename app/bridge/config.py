@@ -191,7 +191,7 @@ def write_plugin_copy(
     folder = plugin_destination(destination)
     if folder.exists():
         shutil.rmtree(folder)
-    shutil.copytree(source, folder, ignore=shutil.ignore_patterns("tests"))
+    shutil.copytree(source, folder, ignore=shutil.ignore_patterns("tests", "package.json"))
     if vinted_origin and vinted_origin.startswith(("http://127.0.0.1", "http://localhost")):
         manifest_path = folder / "manifest.json"
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))

@@ -4,7 +4,8 @@
 // back-off through the Pacer, the call's time budget, and one retry for reads that did
 // not reach Vinted. Writes are never retried here.
 
-import { ActionError, ERR, badRequest } from './errors.js';
+import { ActionError, ERR, badRequest, errorWire } from './errors.js';
+import { isObject } from './util.js';
 import { answers, errorFor, normalizeConversation, normalizeItem, normalizeOrder, paged, readJson, requests, sessionFrom } from './vinted/endpoints.js';
 import { TAB_LOAD_MS, runInTab, vintedTab } from './vinted/tabs.js';
 
@@ -13,8 +14,8 @@ export const GRACE_MS = 1000;
 /** Spacing of the background login probes. */
 export const PROBE_PACE_MS = 2000;
 const PROBE_BUDGET_MS = 20000;
-
-const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
+/** A wardrobe call reuses a Vinted login read this recently (no users/current per page). */
+export const SESSION_REUSE_MS = 60000;
 
 function pageArgs(payload, defaultPerPage) {
   const page = payload.page ?? 1;
@@ -79,7 +80,7 @@ function actionTable(newUuid) {
     wardrobe: {
       prepare: (p) => pageArgs(p, 96),
       run: async (ctx, { page, perPage }) => {
-        const session = await ctx.session();
+        const session = ctx.knownSession() ?? await ctx.session();
         if (!session.logged_in) throw new ActionError(ERR.NOT_LOGGED_IN, 'Log in to Vinted in this browser');
         const json = await ctx.request(requests.wardrobe(session.user_id, page, perPage));
         const { entries, ...pages } = paged(json, 'items', page, (item) => normalizeItem(item, ctx.origin));
@@ -109,7 +110,7 @@ function actionTable(newUuid) {
 
 const failure = (error) => ({
   ok: false,
-  error: error instanceof ActionError ? error.toWire() : { code: ERR.SERVER_ERROR, message: `The plugin failed: ${error?.message ?? error}` },
+  error: errorWire(error instanceof ActionError ? error : { code: ERR.SERVER_ERROR, message: `The plugin failed: ${error?.message ?? error}` }),
 });
 const timeoutError = () => new ActionError(ERR.TIMEOUT, 'The plugin ran out of time for this action');
 
@@ -121,9 +122,24 @@ export class Actions {
   constructor({ pacer, loadSettings, onSession = () => {}, newUuid = () => crypto.randomUUID() }) {
     this.pacer = pacer;
     this.loadSettings = loadSettings;
-    this.onSession = onSession;
+    this.reportSession = onSession;
     this.table = actionTable(newUuid);
     this.lane = Promise.resolve();
+    this.known = null; // {origin, session, at}: the last Vinted login read
+  }
+
+  /** A Vinted login was read on `origin` (users/current, or a 401 answer). */
+  noteSession(origin, session) {
+    this.known = { origin, session, at: Date.now() };
+    this.reportSession(session);
+  }
+
+  /** The login read on `origin` within SESSION_REUSE_MS when it was logged in; else null. */
+  recentSession(origin) {
+    const known = this.known;
+    if (!known || known.origin !== origin || !known.session.logged_in) return null;
+    const age = Date.now() - known.at;
+    return age >= 0 && age < SESSION_REUSE_MS ? known.session : null;
   }
 
   /** Run `fn` when every earlier lane task has settled (one Vinted task at a time). */
@@ -181,15 +197,17 @@ export class Actions {
 
   async context({ deadline, paceMs, openTab }) {
     await this.pacer.ready();
-    const { vintedOrigin } = await this.loadSettings();
+    const { vintedOrigin, minPaceMs } = await this.loadSettings();
+    this.pacer.setMinPace(minPaceMs);
     const ctx = { origin: vintedOrigin, domain: new URL(vintedOrigin).host, deadline, paceMs, openTab };
     ctx.request = (req, options) => this.request(ctx, req, options);
     ctx.session = async () => {
       const json = await ctx.request(requests.session(), { loggedOutOk: true });
       const session = sessionFrom(json, ctx.domain);
-      this.onSession(session);
+      this.noteSession(ctx.origin, session);
       return session;
     };
+    ctx.knownSession = () => this.recentSession(ctx.origin);
     return ctx;
   }
 
@@ -222,7 +240,7 @@ export class Actions {
         this.pacer.startBackoff(error.code, error.retry_after, error.status, error.message);
         console.warn(`[marketdesk] Vinted answered ${error.code}; nothing goes to Vinted for ${error.retry_after} s`);
       }
-      if (error.code === ERR.NOT_LOGGED_IN) this.onSession(sessionFrom(null, ctx.domain));
+      if (error.code === ERR.NOT_LOGGED_IN) this.noteSession(ctx.origin, sessionFrom(null, ctx.domain));
       throw error;
     }
   }

@@ -1,5 +1,8 @@
 // errors.js - the error codes a call can answer with (docs/bridge-protocol.md, "Error
-// codes") and ActionError, the one exception type the actions throw. Pure: no chrome.*.
+// codes"), ActionError, the one exception type the actions throw, and errorWire, the one
+// place that builds a result frame's `error` object. Pure: no chrome.*.
+
+import { isObject } from './util.js';
 
 export const ERR = Object.freeze({
   NOT_LOGGED_IN: 'not_logged_in',
@@ -30,15 +33,19 @@ export class ActionError extends Error {
     this.retry_after = extra.retry_after;
     this.fields = extra.fields;
   }
+}
 
-  /** The `error` object of a result frame. */
-  toWire() {
-    const wire = { code: this.code, message: this.message };
-    if (Number.isInteger(this.status)) wire.status = this.status;
-    if (Number.isFinite(this.retry_after)) wire.retry_after = this.retry_after;
-    if (this.fields && typeof this.fields === 'object') wire.fields = this.fields;
-    return wire;
-  }
+/**
+ * The `error` object of a result frame from an ActionError or any
+ * {code, message, status?, retry_after?, fields?}: code and message always, the others
+ * only when they hold a whole-number status, a number of seconds or a field map.
+ */
+export function errorWire(error) {
+  const wire = { code: String(error.code), message: String(error.message || error.code) };
+  if (Number.isInteger(error.status)) wire.status = error.status;
+  if (Number.isFinite(error.retry_after)) wire.retry_after = error.retry_after;
+  if (isObject(error.fields)) wire.fields = error.fields;
+  return wire;
 }
 
 /** Shorthand for a payload the plugin cannot read. */

@@ -1,9 +1,12 @@
 // pacer.js - how fast the plugin may talk to Vinted. Requests are spaced at least pace_ms
-// plus 0-50 % random jitter apart (measured from the end of the previous one); after a
-// 429 or a challenge page a back-off window starts during which nothing goes to Vinted
+// apart, never less than the minimum pace (1000 ms; only provision.json can lower it, for
+// the tests), plus 0-50 % random jitter, measured from the end of the previous one. After
+// a 429 or a challenge page a back-off window starts during which nothing goes to Vinted
 // and every call answers the same error with the remaining retry_after. The state is
 // kept through `load`/`save` so that a restarted service worker honours it.
 
+/** The least spacing of Vinted requests, whatever a call's pace_ms says. */
+export const MIN_PACE_MS = 1000;
 /** Back-off after a 429 without Retry-After, in seconds. */
 export const DEFAULT_RATE_LIMIT_S = 900;
 /** The shortest back-off after a challenge page, in seconds. */
@@ -19,9 +22,9 @@ export function backoffSeconds(code, retryAfter) {
 export class Pacer {
   /**
    * @param {object} [deps] now(): ms clock; random(): [0, 1); sleep(ms): Promise;
-   *   load(): Promise<state|undefined>; save(state): Promise
+   *   load(): Promise<state|undefined>; save(state): Promise; minPaceMs: the least spacing
    */
-  constructor({ now = () => Date.now(), random = Math.random, sleep, load, save } = {}) {
+  constructor({ now = () => Date.now(), random = Math.random, sleep, load, save, minPaceMs = MIN_PACE_MS } = {}) {
     this.now = now;
     this.random = random;
     this.sleep = sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
@@ -30,6 +33,12 @@ export class Pacer {
     this.lastAt = 0;
     this.backoff = null; // {code, until, status, message}
     this.loaded = null;
+    this.setMinPace(minPaceMs);
+  }
+
+  /** Set the least spacing (MIN_PACE_MS unless provision.json said otherwise). */
+  setMinPace(ms) {
+    this.minPaceMs = Number.isFinite(ms) && ms >= 0 ? ms : MIN_PACE_MS;
   }
 
   /** Load the saved state once. */
@@ -69,15 +78,14 @@ export class Pacer {
     }
   }
 
-  /** Forget a back-off (not used by calls; for tests and a future "resume" button). */
-  clearBackoff() {
-    this.backoff = null;
-    this.persist();
+  /** The spacing for a call's pace_ms: at least the minimum pace, in ms, before jitter. */
+  paceFor(paceMs) {
+    return Math.max(this.minPaceMs, Number.isFinite(paceMs) ? paceMs : 0);
   }
 
   /** The wait before the next request may start, with fresh jitter, in ms. */
   delayFor(paceMs) {
-    const gap = Math.max(0, paceMs) * (1 + 0.5 * this.random());
+    const gap = this.paceFor(paceMs) * (1 + 0.5 * this.random());
     return Math.max(0, this.lastAt + gap - this.now());
   }
 

@@ -2,15 +2,15 @@
 // builders for what the plugin sends and a validating parser for what the program sends.
 // PURE functions only: no chrome.*, no WebSocket, no clock.
 
+import { errorWire } from './errors.js';
+import { isObject, optionalText } from './util.js';
+
 export const PROTOCOL_VERSION = 1;
 
-/** Close codes the program uses. */
+/** The program's close codes the plugin acts on (the others mean: reconnect later). */
 export const CLOSE = Object.freeze({
-  GOING_AWAY: 1001,
-  TOO_BIG: 1009,
   BAD_VERSION: 4400,
   BAD_TOKEN: 4401,
-  NO_HELLO: 4408,
   REPLACED: 4409,
 });
 
@@ -21,13 +21,13 @@ const frame = (fields) => JSON.stringify({ v: PROTOCOL_VERSION, ...fields });
 
 /** A VintedSession in its wire form, or null. */
 export function sessionWire(vinted) {
-  if (!vinted || typeof vinted !== 'object') return null;
-  const text = (value) => (value === null || value === undefined || value === '' ? null : String(value));
+  if (!isObject(vinted)) return null;
+  const loggedIn = vinted.logged_in === true;
   return {
-    logged_in: vinted.logged_in === true,
-    user_id: vinted.logged_in === true ? text(vinted.user_id) : null,
-    login: vinted.logged_in === true ? text(vinted.login) : null,
-    domain: text(vinted.domain),
+    logged_in: loggedIn,
+    user_id: loggedIn ? optionalText(vinted.user_id) : null,
+    login: loggedIn ? optionalText(vinted.login) : null,
+    domain: optionalText(vinted.domain),
   };
 }
 
@@ -48,16 +48,11 @@ export function buildResult(id, data) {
 }
 
 /**
- * A failed answer to call `id`; `error` = {code, message, status?, retry_after?, fields?}.
+ * A failed answer to call `id`; `error` = an ActionError or
+ * {code, message, status?, retry_after?, fields?} (see errorWire).
  */
 export function buildErrorResult(id, error) {
-  const wire = { code: String(error.code), message: String(error.message || error.code) };
-  if (Number.isInteger(error.status)) wire.status = error.status;
-  if (Number.isFinite(error.retry_after)) wire.retry_after = error.retry_after;
-  if (error.fields && typeof error.fields === 'object' && !Array.isArray(error.fields)) {
-    wire.fields = error.fields;
-  }
-  return frame({ type: 'result', id: String(id), ok: false, error: wire });
+  return frame({ type: 'result', id: String(id), ok: false, error: errorWire(error) });
 }
 
 /** The Vinted login as the plugin sees it (never null on the wire). */
@@ -72,7 +67,6 @@ export function buildPing() {
   return frame({ type: 'ping' });
 }
 
-const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
 const fail = (reason, extra = {}) => ({ ok: false, reason, ...extra });
 
 function parseCall(obj) {

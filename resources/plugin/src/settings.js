@@ -1,10 +1,18 @@
 // settings.js - the plugin's settings in chrome.storage.local (bridgePort, pairingToken,
-// vintedOrigin), their checks, and provision.json: a pre-filled copy written by the
-// program, read at install/start-up. The only module that writes the settings.
+// vintedOrigin; minPaceMs from provision.json only), their checks, and provision.json: a
+// pre-filled copy written by the program, read at install/start-up. The only module that
+// writes the settings.
+
+import { MIN_PACE_MS } from './pacer.js';
 
 export const DEFAULT_PORT = 47615;
 export const DEFAULT_ORIGIN = 'https://www.vinted.fr';
+/** The settings the seller edits (a change of one of them may need a reconnect). */
 export const SETTING_KEYS = Object.freeze(['bridgePort', 'pairingToken', 'vintedOrigin']);
+/** Test-only: the least spacing of Vinted requests; set by provision.json only. */
+export const MIN_PACE_KEY = 'minPaceMs';
+/** The largest minPaceMs provision.json may set. */
+const MAX_MIN_PACE_MS = 60000;
 
 /** The Vinted sites of the manifest's host_permissions (www. hosts only). */
 export const VINTED_ORIGINS = Object.freeze(
@@ -35,17 +43,23 @@ export function normalizeOrigin(value) {
   }
 }
 
+/** `value` as a minimum pace in ms (a whole number from 0 to 60000), or null. */
+export function checkMinPace(value) {
+  return Number.isInteger(value) && value >= 0 && value <= MAX_MIN_PACE_MS ? value : null;
+}
+
 export const isVintedOrigin = (origin) => VINTED_ORIGINS.includes(origin);
 export const isLoopbackOrigin = (origin) => typeof origin === 'string' && LOOPBACK.test(origin);
 
 /** The settings with defaults filled in; `configured` is false without a token. */
 export async function loadSettings() {
-  const stored = await chrome.storage.local.get(SETTING_KEYS);
+  const stored = await chrome.storage.local.get([...SETTING_KEYS, MIN_PACE_KEY]);
   const origin = normalizeOrigin(stored.vintedOrigin);
   const settings = {
     bridgePort: checkPort(stored.bridgePort) ?? DEFAULT_PORT,
     pairingToken: typeof stored.pairingToken === 'string' ? stored.pairingToken.trim() : '',
     vintedOrigin: origin && (isVintedOrigin(origin) || isLoopbackOrigin(origin)) ? origin : DEFAULT_ORIGIN,
+    minPaceMs: checkMinPace(stored[MIN_PACE_KEY]) ?? MIN_PACE_MS,
   };
   settings.configured = settings.pairingToken !== '';
   return settings;
@@ -82,6 +96,8 @@ export function provisionValues(data) {
   }
   const origin = normalizeOrigin(data.vintedOrigin);
   if (origin && (isVintedOrigin(origin) || isLoopbackOrigin(origin))) values.vintedOrigin = origin;
+  const minPace = checkMinPace(data.minPaceMs);
+  if (minPace !== null) values[MIN_PACE_KEY] = minPace;
   return values;
 }
 
@@ -109,6 +125,8 @@ export async function applyProvision() {
   }
   const values = provisionValues(data);
   await chrome.storage.local.set({ ...values, [PROVISION_MARK]: text });
+  // a provision.json without minPaceMs restores the normal pace
+  if (!(MIN_PACE_KEY in values)) await chrome.storage.local.remove(MIN_PACE_KEY);
   console.info('[marketdesk] settings taken from provision.json:', Object.keys(values).join(', ') || 'none');
   return Object.keys(values).length > 0;
 }

@@ -6,6 +6,7 @@
 
 import { ActionError, ERR, badRequest } from '../errors.js';
 import { backoffSeconds } from '../pacer.js';
+import { isObject, optionalText, text } from '../util.js';
 
 export const PATHS = Object.freeze({
   currentUser: () => '/api/v2/users/current',
@@ -26,14 +27,13 @@ export const STATUS_IDS = Object.freeze({ new_with_tags: 6, new_without_tags: 1,
 /** ItemFields.package_size -> Vinted package_size_id. */
 export const PACKAGE_SIZE_IDS = Object.freeze({ small: 1, medium: 2, large: 3 });
 
-const isObject = (value) => value !== null && typeof value === 'object' && !Array.isArray(value);
-const text = (value) => (typeof value === 'string' ? value : value === null || value === undefined ? '' : String(value));
-const optionalText = (value) => (value === null || value === undefined || value === '' ? null : String(value));
-
-/** A positive integer id from a number or a string of digits; bad_request otherwise. */
+/**
+ * A positive integer id from a number or a string of at most 15 digits (so that it stays
+ * an exact JavaScript number); bad_request otherwise.
+ */
 export function idNumber(value, name) {
   const digits = typeof value === 'number' ? String(value) : typeof value === 'string' ? value.trim() : '';
-  if (!/^[1-9]\d{0,17}$/.test(digits)) throw badRequest(`${name} must be a Vinted number, not ${JSON.stringify(value)}`);
+  if (!/^[1-9]\d{0,14}$/.test(digits)) throw badRequest(`${name} must be a Vinted number, not ${JSON.stringify(value)}`);
   return Number(digits);
 }
 
@@ -117,11 +117,12 @@ export const requests = Object.freeze({
 // -- answers ---------------------------------------------------------------------------
 
 const unexpected = (what) => new ActionError(ERR.SERVER_ERROR, `Vinted answered ${what} in a shape the plugin does not know`);
+const hasId = (value) => isObject(value) && value.id !== undefined && value.id !== null;
 
 /** VintedSession from GET users/current (`json` null for a 401). */
 export function sessionFrom(json, domain) {
-  const user = isObject(json) && isObject(json.user) ? json.user : null;
-  if (!user || user.id === undefined || user.id === null) return { logged_in: false, user_id: null, login: null, domain };
+  const user = isObject(json) && hasId(json.user) ? json.user : null;
+  if (!user) return { logged_in: false, user_id: null, login: null, domain };
   return { logged_in: true, user_id: String(user.id), login: optionalText(user.login), domain };
 }
 
@@ -142,10 +143,11 @@ function absolute(url, origin) {
   }
 }
 
-/** VintedItemOut -> Item. */
+/** VintedItemOut -> Item (photo_ids: the ids of its photos, as text). */
 export function normalizeItem(out, origin) {
-  if (!isObject(out) || out.id === undefined || out.id === null) throw unexpected('an item');
+  if (!hasId(out)) throw unexpected('an item');
   const price = isObject(out.price) ? out.price : { amount: out.price, currency_code: out.currency };
+  const photos = Array.isArray(out.photos) ? out.photos : [];
   return {
     id: String(out.id),
     title: text(out.title),
@@ -156,9 +158,10 @@ export function normalizeItem(out, origin) {
     state: itemState(out),
     brand: optionalText(out.brand_title ?? out.brand),
     size: optionalText(out.size_title ?? out.size),
-    photo_urls: (Array.isArray(out.photos) ? out.photos : [])
+    photo_urls: photos
       .map((photo) => absolute(isObject(photo) ? photo.url ?? photo.full_size_url : null, origin))
       .filter(Boolean),
+    photo_ids: photos.filter(hasId).map((photo) => String(photo.id)),
   };
 }
 
@@ -203,7 +206,7 @@ export function paged(json, key, page, normalize) {
 
 export const answers = Object.freeze({
   photo(json) {
-    if (!isObject(json) || json.id === undefined || json.id === null) throw unexpected('the photo upload');
+    if (!hasId(json)) throw unexpected('the photo upload');
     return { photo_id: String(json.id), url: optionalText(json.url) };
   },
   item(json, origin) {
@@ -211,9 +214,8 @@ export const answers = Object.freeze({
     return { item: normalizeItem(json.item, origin) };
   },
   reply(json) {
-    const reply = isObject(json) && isObject(json.reply) ? json.reply : null;
-    if (!reply || reply.id === undefined || reply.id === null) throw unexpected('the reply');
-    return { message_id: String(reply.id) };
+    if (!isObject(json) || !hasId(json.reply)) throw unexpected('the reply');
+    return { message_id: String(json.reply.id) };
   },
 });
 
@@ -222,9 +224,9 @@ export const answers = Object.freeze({
 /** Retry-After (seconds or an HTTP date) in seconds, or null. */
 export function parseRetryAfter(value, now = Date.now()) {
   if (value === null || value === undefined || value === '') return null;
-  const text = String(value).trim();
-  if (/^\d+$/.test(text)) return Number(text);
-  const at = Date.parse(text);
+  const raw = String(value).trim();
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const at = Date.parse(raw);
   return Number.isNaN(at) ? null : Math.max(0, Math.ceil((at - now) / 1000));
 }
 
@@ -236,16 +238,28 @@ function tryJson(body) {
   }
 }
 
+/**
+ * True when Vinted answered a page, not data: a body that starts with "<", or a text/html
+ * answer whose body is not JSON.
+ */
+export function isHtml(response) {
+  const body = response.bodyText ?? '';
+  if (/^\s*</.test(body)) return true;
+  return /html/i.test(response.contentType ?? '') && tryJson(body) === null;
+}
+
 /** The JSON of a 2xx answer; server_error when Vinted sent something else. */
 export function readJson(response) {
   const json = tryJson(response.bodyText ?? '');
-  if (json === null) throw new ActionError(ERR.SERVER_ERROR, 'Vinted answered with a page instead of data', { status: response.status });
+  if (json === null) throw new ActionError(ERR.SERVER_ERROR, 'Vinted answered something other than data', { status: response.status });
   return json;
 }
 
 /**
- * The ActionError for a Vinted answer ({status, contentType, retryAfter, bodyText} or
- * {networkError, aborted}), or null when it succeeded (2xx).
+ * The ActionError for a Vinted answer to an /api/v2 request ({status, contentType,
+ * retryAfter, bodyText} or {networkError, aborted}), or null when it succeeded: 2xx with
+ * data. The API answers data, so an HTML page at any status (200 included) is a security
+ * check (challenge), except that 401 stays not_logged_in and 429 rate_limited.
  */
 export function errorFor(response) {
   if (response.networkError !== undefined) {
@@ -253,22 +267,23 @@ export function errorFor(response) {
     return new ActionError(ERR.NETWORK, `The request did not reach Vinted (${response.networkError})`);
   }
   const status = response.status;
-  if (status >= 200 && status < 300) return null;
   const body = response.bodyText ?? '';
-  const json = tryJson(body);
-  const said = isObject(json) && typeof json.message === 'string' && json.message ? json.message : null;
-  const html = /html/i.test(response.contentType ?? '') || /^\s*</.test(body);
   const retryAfter = parseRetryAfter(response.retryAfter);
   if (status === 401) return new ActionError(ERR.NOT_LOGGED_IN, 'Log in to Vinted in this browser', { status });
-  if (status === 403 && (html || /captcha|datadome/i.test(body))) {
-    return new ActionError(ERR.CHALLENGE, 'Vinted showed a security check: open Vinted in the browser and complete it',
-      { status, retry_after: backoffSeconds(ERR.CHALLENGE, retryAfter) });
-  }
-  if (status === 404 || status === 410) return new ActionError(ERR.NOT_FOUND, said ?? 'Vinted does not know this item or conversation', { status });
   if (status === 429) {
     return new ActionError(ERR.RATE_LIMITED, 'Vinted asks to slow down', { status, retry_after: backoffSeconds(ERR.RATE_LIMITED, retryAfter) });
   }
-  if (status >= 500) return new ActionError(ERR.SERVER_ERROR, `Vinted had a problem (HTTP ${status})`, { status });
+  if (isHtml(response) || (status === 403 && /captcha|datadome/i.test(body))) {
+    return new ActionError(ERR.CHALLENGE, 'Vinted showed a security check: open Vinted in the browser and complete it',
+      { status, retry_after: backoffSeconds(ERR.CHALLENGE, retryAfter) });
+  }
+  if (status >= 200 && status < 300) return null;
+  const json = tryJson(body);
+  const said = isObject(json) && typeof json.message === 'string' && json.message ? json.message : null;
+  if (status === 404 || status === 410) return new ActionError(ERR.NOT_FOUND, said ?? 'Vinted does not know this item or conversation', { status });
+  if (status === 408 || status === 409 || status >= 500) {
+    return new ActionError(ERR.SERVER_ERROR, `Vinted could not handle the request now (HTTP ${status})`, { status });
+  }
   const fields = {};
   for (const entry of isObject(json) && Array.isArray(json.errors) ? json.errors : []) {
     if (isObject(entry) && typeof entry.field === 'string') fields[entry.field] = text(entry.value ?? entry.message);

@@ -1,6 +1,9 @@
 // tabs.js - the Vinted tab the requests run in: one whose URL origin equals the
 // configured vintedOrigin (compared in JS, so loopback origins with ports work), or a
 // background tab opened for the purpose. Also runs page.js in it.
+// No "tabs" permission: the host permissions let tabs.query show the URL of Vinted tabs
+// (other tabs have none, and never match); create, get, reload and the status of
+// onUpdated need no permission.
 
 import { ActionError, ERR } from '../errors.js';
 import { vintedFetch } from './page.js';
