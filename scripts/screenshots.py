@@ -106,7 +106,14 @@ async def shoot(out: Path) -> list[Path]:
         db, folder, secrets=FileSecretStore(folder / "secrets.json"), bridge_port=0
     )
     settings = QSettings(str(folder / "window.ini"), QSettings.Format.IniFormat)
-    desktop = Desktop(db, folder, workbench=workbench, settings=settings, start_processing=False)
+    desktop = Desktop(
+        db,
+        folder,
+        workbench=workbench,
+        settings=settings,
+        start_processing=False,
+        show_welcome=False,
+    )
     window = await desktop.open()
     window.resize(1280, 800)
     await asyncio.sleep(1.5)

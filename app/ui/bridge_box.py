@@ -182,6 +182,8 @@ class BridgeBox(QGroupBox):
             "plugin's options."
         )
         steps.setObjectName("bridgeInstructions")
+        #: The long install paragraph (the welcome shows its own short steps instead).
+        self.instructions = steps
         steps.setWordWrap(True)
         steps.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         form.addRow(steps)

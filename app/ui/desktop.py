@@ -5,8 +5,10 @@ off the loop, starts the plugin bridge (a port that cannot be used is shown on t
 dashboard and the settings page, not fatal), shows the window and starts the
 :class:`app.workbench.Workbench` (job runner) inside that loop, and when the window is
 closed stops the runner and the bridge gracefully (running jobs finish or are released;
-nothing stays "running" in the database, nothing stays listening). Exceptions that
-escape async work or Qt slots are logged and shown in one dialog (the crash handler).
+nothing stays "running" in the database, nothing stays listening). On the first start
+the welcome (:class:`app.ui.welcome.WelcomeDialog`) opens over the window until the
+seller is through with it. Exceptions that escape async work or Qt slots are logged and
+shown in one dialog (the crash handler).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from app.ui.gc_guard import MainThreadCollector
 from app.ui.log_view import QtLogHandler
 from app.ui.main_window import MainWindow
 from app.ui.relay import EventRelay
+from app.ui.welcome import WelcomeDialog, welcome_done
 from app.workbench import Workbench
 
 log = logging.getLogger("marketdesk.ui")
@@ -45,7 +48,9 @@ class Desktop:
         workbench: Workbench | None = None,
         settings: QSettings | None = None,
         start_processing: bool = True,
+        show_welcome: bool = True,
     ) -> None:
+        """``show_welcome=False`` never opens the first-run welcome (benchmarks)."""
         self.db = db
         self.workbench = workbench or Workbench(db, data_dir, user_id)
         self.log_handler = QtLogHandler()
@@ -53,6 +58,9 @@ class Desktop:
         self.ctx = UiContext(db, self.relay, settings or QSettings(), self.workbench, user_id)
         self.window: MainWindow | None = None
         self.start_processing = start_processing
+        self.show_welcome = show_welcome
+        #: The first-run welcome when this start opened it (hidden once dismissed).
+        self.welcome: WelcomeDialog | None = None
         self.closed = asyncio.Event()
         self.collector = MainThreadCollector()
 
@@ -75,7 +83,23 @@ class Desktop:
             await self.workbench.start()
         window.dashboard.set_processing(self.workbench.processing)
         self.ctx.spawn(window.refresh_all(), "Loading the pages")
+        if self.show_welcome and not welcome_done(self.ctx.settings):
+            self._open_welcome(window)
         return window
+
+    def _open_welcome(self, window: MainWindow) -> None:
+        """The first-run welcome over the window; it goes when the window does."""
+        welcome = WelcomeDialog(self.ctx, self.workbench, parent=window)
+        self.welcome = welcome
+        window.closeRequested.connect(welcome.close_quietly)
+        welcome.dismissed.connect(self._welcome_dismissed)
+        welcome.show()
+        self.ctx.spawn(welcome.load(), "Loading the welcome")
+
+    def _welcome_dismissed(self, _how: str) -> None:
+        """The Settings page shows what the seller entered in the welcome."""
+        if self.window is not None:
+            self.ctx.spawn(self.window.settings_page.refresh(), "Loading the settings")
 
     async def _start_bridge(self) -> bool:
         """Listen for the browser plugin; a port that cannot be used is shown, not fatal."""
@@ -88,6 +112,8 @@ class Desktop:
 
     async def close(self) -> None:
         """Stop processing, the bridge and every background task; hide the window."""
+        if self.welcome is not None:
+            self.welcome.close_quietly()
         if self.window is not None:
             self.window.hide()
         await self.workbench.stop()
@@ -95,8 +121,9 @@ class Desktop:
         self.relay.close()
         logging.getLogger("marketdesk").removeHandler(self.log_handler)
         if self.window is not None:
-            self.window.deleteLater()
+            self.window.deleteLater()  # and the welcome, its child
             self.window = None
+        self.welcome = None
         self.collector.stop()
 
     async def run(self) -> int:

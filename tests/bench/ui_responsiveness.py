@@ -110,7 +110,10 @@ async def stalls(jobs: int, folder: Path) -> tuple[float, float, float]:
         bridge_port=0,
     )
     settings = QSettings(str(folder / "window.ini"), QSettings.Format.IniFormat)
-    desktop = Desktop(db, folder, workbench=workbench, settings=settings, start_processing=False)
+    desktop = Desktop(
+        db, folder, workbench=workbench, settings=settings, start_processing=False,
+        show_welcome=False,
+    )
     await desktop.open()
     await asyncio.sleep(1.0)  # pages loaded
     done = asyncio.Event()
@@ -171,7 +174,7 @@ asyncio.set_event_loop(loop)
 async def main():
     db = Database(f"sqlite:///{folder / 'x.sqlite3'}")
     wb = Workbench(db, folder, secrets=FileSecretStore(folder / 's.json'), bridge_port=0)
-    d = Desktop(db, folder, workbench=wb, start_processing=False,
+    d = Desktop(db, folder, workbench=wb, start_processing=False, show_welcome=False,
                 settings=QSettings(str(folder / 'w.ini'), QSettings.Format.IniFormat))
     await d.open()
     shown = asyncio.get_running_loop().create_future()
