@@ -1,1 +1,0 @@
-"""Tests of the frozen program (PyInstaller build)."""
