@@ -44,10 +44,10 @@ def self_test() -> int:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
     try:
         from app.ui.selftest import run
-    except ImportError:
+    except ImportError as exc:
         from app.selftest import run_headless
 
-        return run_headless()
+        return run_headless(why=str(exc))
     return run()
 
 
