@@ -1,7 +1,7 @@
 """A small synchronous publish/subscribe bus for core events.
 
 The core publishes plain dataclasses (job created, job changed, stats changed,
-marketplace connection changed); the
+marketplace connection changed, sale alerts); the
 window subscribes later and marshals them onto its own thread. Callbacks run in the
 publisher's thread, must be quick, and an exception in one subscriber is logged and never
 reaches the publisher or the other subscribers.
@@ -81,7 +81,20 @@ class BridgeStateChanged:
     user_id: int = 1
 
 
-Event = JobCreated | JobChanged | StatsChanged | ConnectionChanged | BridgeStateChanged
+@dataclass(frozen=True)
+class SaleAlert:
+    """A sale needs the seller: sold on two marketplaces (``kind`` ``oversell``), or its
+    other listings could not be taken down (``delist_failed``): a double sale is at stake."""
+
+    sale_id: int
+    product_id: int | None
+    marketplace: str
+    kind: str
+    message: str
+    user_id: int = 1
+
+
+Event = JobCreated | JobChanged | StatsChanged | ConnectionChanged | BridgeStateChanged | SaleAlert
 Subscriber = Callable[[Event], None]
 
 

@@ -5,7 +5,8 @@ file), builds the processor and runs the :class:`app.marketplace.runner.JobRunne
 asyncio task beside the plugin bridge (:class:`app.bridge.host.BridgeHost`, started
 with :meth:`Workbench.start_bridge`); the desktop window drives it, and ``stop()`` winds it down gracefully
 (running jobs finish or are released; nothing stays "running" in the database). The
-window's pause button is :meth:`set_processing`.
+window's pause button is :meth:`set_processing`; it also starts and stops the order-sync
+schedule and the sale watcher (:mod:`app.inventory`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 from app.accounts import AccountManager
 from app.bridge.host import BridgeHost
 from app.db import Database
+from app.inventory.alerts import SaleWatcher
+from app.inventory.schedule import MarketplaceReadiness, OrderSyncScheduler
 from app.marketplace.base_handler import BaseJobHandler
 from app.marketplace.marketplace_job_processor import MarketplaceJobProcessor
 from app.marketplace.marketplace_job_service import MarketplaceJobService
@@ -51,6 +54,12 @@ class Workbench:
         self.accounts = AccountManager(db, self.secrets, user_id)
         self.bridge = BridgeHost(db, data_dir, self.secrets, user_id, port=bridge_port)
         self.service = MarketplaceJobService(db, user_id)
+        #: Order syncs at start-up and every interval; sales followed to the end (both
+        #: run while jobs are processed).
+        self.scheduler = OrderSyncScheduler(
+            db, self.service, MarketplaceReadiness(self.accounts, self.bridge)
+        )
+        self.sales = SaleWatcher(db, user_id)
         self.concurrency = dict(concurrency or {})
         self.poll_seconds = poll_seconds
         self.handlers = handlers
@@ -92,10 +101,14 @@ class Workbench:
             return
         self.runner = self._new_runner()
         self._task = asyncio.create_task(self.runner.run(), name="marketdesk-runner")
+        self.scheduler.start()
+        self.sales.start()
         log.info("job processing started")
 
     async def pause(self) -> None:
         """Stop claiming; running jobs finish (or are released after the stop timeout)."""
+        await self.scheduler.stop()
+        await self.sales.stop()
         runner, task = self.runner, self._task
         if runner is None or task is None:
             return

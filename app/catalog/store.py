@@ -56,7 +56,9 @@ class ListingInfo:
     state: str
 
     def __str__(self) -> str:
-        return f"{DISPLAY.get(self.marketplace, self.marketplace)}: {self.state}"
+        """``"eBay: active"``, ``"Etsy: sold out"``."""
+        state = self.state.replace("_", " ")
+        return f"{DISPLAY.get(self.marketplace, self.marketplace)}: {state}"
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from app.bridge.host import BridgeHost
 from app.cli.parser import PROG, build_parser
 from app.db import Database, DatabaseError, resolve_database_url
 from app.db.location import default_data_dir
+from app.inventory.alerts import SaleWatcher
+from app.inventory.schedule import MarketplaceReadiness, OrderSyncScheduler
 from app.marketplace import MarketplaceJobProcessor, MarketplaceJobService
 from app.marketplace.errors import MarketplaceError
 from app.marketplace.runner import JobRunner
@@ -131,7 +133,8 @@ def run_accounts(db: Database, args: argparse.Namespace) -> int:
 
 
 def run_worker(db: Database, args: argparse.Namespace) -> int:
-    """Run the processor until SIGINT or SIGTERM, then stop gracefully."""
+    """Run the processor (and the order-sync schedule of the marketplaces it serves)
+    until SIGINT or SIGTERM, then stop gracefully."""
 
     async def serve() -> None:
         secrets = open_secret_store(data_dir(args))
@@ -151,6 +154,14 @@ def run_worker(db: Database, args: argparse.Namespace) -> int:
             photos_dir=data_dir(args) / "photos",
         )
         runner = JobRunner(processor, concurrency=concurrency)
+        served = [mp for mp in ("vinted", "ebay", "etsy") if args.marketplace in (None, mp)]
+        scheduler = OrderSyncScheduler(
+            db,
+            MarketplaceJobService(db, args.seller),
+            MarketplaceReadiness(manager, bridge),
+            marketplaces=[mp for mp in served if concurrency.get(mp) != 0],
+        )
+        watcher = SaleWatcher(db, args.seller)
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, runner.stop)
@@ -160,9 +171,13 @@ def run_worker(db: Database, args: argparse.Namespace) -> int:
         else:
             why = "off (--no-bridge)" if args.no_bridge else f"not started: {bridge.problem}"
             print(f"Plugin bridge {why}; Vinted jobs are left to another worker.", flush=True)
+        scheduler.start()
+        watcher.start()
         try:
             await runner.run()
         finally:
+            await scheduler.stop()
+            await watcher.stop()
             await bridge.close()
             await manager.aclose()
 

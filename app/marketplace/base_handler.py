@@ -13,12 +13,14 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
 import httpx
 
 from app.db import Database
+from app.inventory.sales import SalesOutcome, finish_sales, record_sales
 from app.marketplace import steps
 from app.marketplace.errors import (
     AuthRequiredError,
@@ -26,6 +28,7 @@ from app.marketplace.errors import (
     PermanentJobError,
     RetryableJobError,
 )
+from app.marketplace.fields import MARKETPLACE_NAMES, PRICE_KEY, FieldError, parse_price
 from app.marketplace.listings import (
     RemoteListing,
     SyncCounts,
@@ -35,6 +38,7 @@ from app.marketplace.listings import (
     save_listing,
     set_listing_state,
 )
+from app.marketplace.marketplace_job_service import MarketplaceJobService
 from app.marketplace.orders import OrderCounts, OrderLine, save_order_lines, set_orders_cursor
 from app.marketplace.retry import parse_retry_after
 from app.models.user.marketplace_job import MarketplaceJob
@@ -139,6 +143,18 @@ class BaseJobHandler(ABC):
             raise PermanentJobError(f"Product {product_id} no longer exists in the catalog")
         return product
 
+    def listing_price(self, job: MarketplaceJob, product: Product) -> Decimal:
+        """The price to list ``product`` at: the job's ``price`` input (a cross-listing
+        price rule's result), else the catalog price; a bad override names ``price``."""
+        raw = (job.input_data or {}).get(PRICE_KEY)
+        if raw is None or raw == "":
+            return Decimal(product.price)
+        try:
+            return parse_price(raw)
+        except ValueError as exc:
+            name = MARKETPLACE_NAMES.get(self.marketplace, self.marketplace)
+            raise FieldError(name, {PRICE_KEY: f"Price {exc}"}) from None
+
     # -- listings and orders (shared by every marketplace) ----------------------------
     async def in_session(self, fn: Callable[..., T], *args: Any) -> T:
         """Run ``fn(session, *args)`` in one short write transaction off the event loop."""
@@ -182,19 +198,23 @@ class BaseJobHandler(ABC):
     ) -> dict[str, Any]:
         """Store the lines and the new cursor in one transaction; the job's result."""
         marketplace = self.marketplace
+        service = MarketplaceJobService(self.db, self.context.user_id)
 
-        def record(session: Any) -> OrderCounts:
+        def record(session: Any) -> tuple[OrderCounts, SalesOutcome]:
             counts = save_order_lines(session, marketplace, lines)
+            sales = record_sales(session, marketplace, counts.new_lines, service)
             set_orders_cursor(session, marketplace, cursor)
-            return counts
+            return counts, sales
 
-        counts = await self.in_session(record)
+        counts, sales = await self.in_session(record)
+        await self.db.run(finish_sales, sales, service)
         return {
             "success": True,
             "orders": orders,
             "new_lines": counts.new,
             "updated_lines": counts.updated,
             "cursor": cursor,
+            **sales.as_result(),
         }
 
     # -- resumable steps --------------------------------------------------------------

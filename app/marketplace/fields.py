@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +20,13 @@ from app.marketplace.errors import PermanentJobError
 from app.models.user.product import Product
 
 Kind = Literal["text", "integer", "choice", "boolean"]
+#: The marketplaces as the seller reads their names.
+MARKETPLACE_NAMES = {"vinted": "Vinted", "ebay": "eBay", "etsy": "Etsy"}
+#: The input key of a publish or update job's price override (a decimal string).
+PRICE_KEY = "price"
+#: The highest price a listing can hold (the database keeps 10 digits, 2 after the point).
+PRICE_LIMIT = Decimal("99999999.99")
+_CENT = Decimal("0.01")
 
 
 class FieldError(PermanentJobError, ValueError):
@@ -69,6 +77,28 @@ class FieldSpec:
         if not text:
             raise ValueError("must not be empty")
         return text
+
+
+def parse_price(value: Any) -> Decimal:
+    """A listing price from a decimal string or number: more than 0, at most 2 decimals.
+
+    Raises ValueError with words for the seller ("must be more than 0").
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+        raise ValueError(f"must be a number like 12.50, not {value!r}")
+    try:
+        price = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"must be a number like 12.50, not {value!r}") from None
+    if not price.is_finite():
+        raise ValueError(f"must be a number like 12.50, not {value!r}")
+    if price <= 0:
+        raise ValueError("must be more than 0")
+    if price != price.quantize(_CENT):
+        raise ValueError("must have at most 2 decimals")
+    if price > PRICE_LIMIT:
+        raise ValueError(f"must be at most {PRICE_LIMIT}")
+    return price.quantize(_CENT)
 
 
 def resolve_fields(

@@ -12,7 +12,7 @@ from typing import Any
 
 from app.ebay.jobs.fields import EBAY_FIELDS
 from app.etsy.jobs.fields import ETSY_FIELDS
-from app.marketplace.fields import FieldSpec, resolve_fields
+from app.marketplace.fields import MARKETPLACE_NAMES, FieldSpec, resolve_fields
 from app.vinted.fields import LINK_FIELDS, MESSAGE_FIELDS, VINTED_FIELDS
 
 FIELDS: dict[str, tuple[FieldSpec, ...]] = {
@@ -20,7 +20,7 @@ FIELDS: dict[str, tuple[FieldSpec, ...]] = {
     "ebay": EBAY_FIELDS,
     "etsy": ETSY_FIELDS,
 }
-DISPLAY = {"vinted": "Vinted", "ebay": "eBay", "etsy": "Etsy"}
+DISPLAY = MARKETPLACE_NAMES
 #: Actions that act on one catalog product (the others act on the account).
 PRODUCT_ACTIONS = frozenset({"publish", "update", "delete", "link_product"})
 #: Actions whose jobs carry the marketplace's listing fields.

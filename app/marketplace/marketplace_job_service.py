@@ -7,10 +7,8 @@ published on ``db.events`` after the commit.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -23,6 +21,7 @@ from app.events import JobChanged, JobCreated, StatsChanged
 from app.marketplace import housekeeping, store
 from app.marketplace.action_types import ActionInfo, check_marketplace, find_action_type
 from app.marketplace.errors import InvalidJobRequestError, JobNotFoundError, JobStateError
+from app.marketplace.job_keys import idempotency_key
 from app.marketplace.stats import StatsBatch, dialect_insert, upsert
 from app.marketplace.tables import jobs
 from app.models.public.marketplace_action_type import MarketplaceActionType
@@ -39,21 +38,6 @@ from app.models.user.product import Product
 log = logging.getLogger("marketdesk.jobs")
 
 _ACTIVE = [s.value for s in ACTIVE_STATUSES]
-
-
-def idempotency_key(
-    marketplace: str, code: str, product_id: int | None, input_data: dict[str, Any] | None
-) -> str:
-    """The key that makes a repeated request return the job already queued.
-
-    Same marketplace, action, product and input means the same job; a different input
-    (another message to answer, a new price) is a different job and is not lost.
-    """
-    digest = ""
-    if input_data:
-        canonical = json.dumps(input_data, sort_keys=True, separators=(",", ":"), default=str)
-        digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
-    return f"{marketplace}:{code}:{product_id if product_id is not None else '-'}:{digest}"
 
 
 class MarketplaceJobService:
@@ -111,16 +95,20 @@ class MarketplaceJobService:
         input_data: dict[str, Any] | None = None,
         *,
         expires_at: datetime | None = None,
+        run_at: datetime | None = None,
+        per_product: Mapping[int, Mapping[str, Any]] | None = None,
     ) -> tuple[MarketplaceBatch, list[MarketplaceJob]]:
         """Queue one action for many products in one transaction, grouped as a batch.
 
-        Products that already have the same job active keep it; it is returned but
-        not counted in the new batch.
+        ``per_product`` adds a product's own input (a price) over ``input_data``. Products
+        that already have the same job active keep it, returned but not counted in the batch.
         """
         if not product_ids:
             raise InvalidJobRequestError("A batch needs at least one product")
         if len(set(product_ids)) != len(product_ids):
             raise InvalidJobRequestError("A batch lists the same product more than once")
+        if not (own := dict(per_product or {})).keys() <= set(product_ids):
+            raise InvalidJobRequestError("per_product names products that are not in the batch")
         marketplace = check_marketplace(marketplace)
         created_ids: list[int] = []
         with self._session() as session, session.begin():
@@ -132,14 +120,16 @@ class MarketplaceJobService:
             session.flush()
             result = []
             for product_id in product_ids:
+                extra = own.get(product_id)
                 job, created = self._create(
                     session,
                     marketplace=marketplace,
                     action_code=action_code,
                     product_id=product_id,
                     priority=priority,
-                    input_data=input_data,
+                    input_data={**(input_data or {}), **extra} if extra else input_data,
                     expires_at=expires_at,
+                    run_at=run_at,
                     batch_id=batch.id,
                     action=action,
                 )

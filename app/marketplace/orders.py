@@ -45,14 +45,16 @@ class OrderLine:
 
 @dataclass
 class OrderCounts:
-    """What an order sync stored."""
+    """What an order sync stored; ``new_lines`` are the lines seen for the first time,
+    each with the catalog product it sold (None when it matched none)."""
 
     new: int = 0
     updated: int = 0
+    new_lines: list[tuple[OrderLine, int | None]] = field(default_factory=list)
 
 
 def save_order_lines(session: Session, marketplace: str, lines: Iterable[OrderLine]) -> OrderCounts:
-    """Insert new order lines and refresh known ones; returns the counts and new row ids."""
+    """Insert new order lines and refresh known ones; returns the counts and the new lines."""
     lines = list(lines)
     counts = OrderCounts()
     if not lines:
@@ -101,6 +103,7 @@ def save_order_lines(session: Session, marketplace: str, lines: Iterable[OrderLi
             session.add(row)
             known[(line.order_id, line.line_id)] = row
             counts.new += 1
+            counts.new_lines.append((line, product_id))
         else:
             row.updated_at = now
             counts.updated += 1

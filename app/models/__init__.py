@@ -15,6 +15,9 @@ from app.models.user import (
     MarketplaceTask,
     Order,
     Product,
+    Sale,
+    SaleStatus,
+    Schedule,
     TaskStatus,
 )
 
@@ -33,6 +36,9 @@ __all__ = [
     "MarketplaceTask",
     "Order",
     "Product",
+    "Sale",
+    "SaleStatus",
+    "Schedule",
     "Seller",
     "TaskStatus",
 ]

@@ -1,4 +1,5 @@
-"""The dashboard: processing on or off, the queue at a glance, connections, failures.
+"""The dashboard: processing on or off, the queue at a glance, connections, sales needing
+attention (oversells, failed delists: :mod:`app.ui.sales_box`), failures.
 
 The Vinted line follows the browser plugin bridge: read from the bridge at each refresh,
 then live from :attr:`app.ui.relay.EventRelay.bridgeChanged`.
@@ -27,6 +28,7 @@ from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.marketplace_job_stats import MARKETPLACE_VALUES
 from app.ui.bridge_box import UNAVAILABLE, bridge_summary, current_state
 from app.ui.context import UiContext
+from app.ui.sales_box import SalesAttentionBox
 
 STATUSES = ("pending", "running", "paused", "completed", "failed", "cancelled", "expired")
 REFRESH_DELAY_MS = 300
@@ -97,6 +99,9 @@ class DashboardPage(QWidget):
         connection_list.addWidget(self.vinted_label)
         layout.addWidget(connections)
 
+        self.sales = SalesAttentionBox(ctx)
+        layout.addWidget(self.sales, 1)
+
         failures = QGroupBox("Recent failures")
         failures_layout = QVBoxLayout(failures)
         self.failures = QListWidget()
@@ -156,12 +161,13 @@ class DashboardPage(QWidget):
         label.setText(text)
 
     async def refresh(self) -> None:
-        """Re-read counts, failures and connection states."""
+        """Re-read counts, sales needing attention, failures and connection states."""
         if not self.action_codes:  # action types change only with migrations
             types = await self.ctx.run(self.service.get_action_types)
             self.action_codes = {action.id: action.code for action in types}
         actions = self.action_codes
         counts, failures = await self.ctx.run(_snapshot, self.service)
+        await self.sales.refresh()
         for (marketplace, status), label in self.count_labels.items():
             label.setText(str(counts[marketplace].get(status, 0)))
         self.failures.clear()

@@ -3,7 +3,8 @@
 Closing the window (or Quit in the menu or the tray) emits :attr:`closeRequested`; the
 start-up code (:mod:`app.ui.desktop`) then stops the runner gracefully before the
 program ends. The tray tells about failed jobs and a browser plugin that went away, each
-coalesced over a second so that a burst makes one notification.
+coalesced over a second so that a burst makes one notification, and loudly (critical)
+about sales that need the seller: an oversell or a delist that finally failed.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from PySide6.QtCore import QByteArray, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QTabWidget, QWidget
 
-from app.events import BridgeStateChanged
+from app.events import BridgeStateChanged, SaleAlert
 from app.ui.context import UiContext, show_error
 from app.ui.dashboard_page import DashboardPage
 from app.ui.jobs_page import JobsPage
+from app.ui.listings_page import ListingsPage
 from app.ui.log_view import LogPage, QtLogHandler
 from app.ui.new_job_page import NewJobPage
 from app.ui.products_page import ProductsPage
@@ -33,10 +35,13 @@ TAB_KEY = "window/tab"
 FAILURE_NOTICE_DELAY_MS = 1000
 #: A plugin that reconnects within this time (its service worker restarted) is not news.
 BRIDGE_NOTICE_DELAY_MS = 1000
+#: Alerts about one sale come together (an oversell flags both sales): one notification.
+SALE_NOTICE_DELAY_MS = 300
+SALE_TITLES = {"oversell": "Sold twice!", "delist_failed": "Could not end a sold listing"}
 
 
 class MainWindow(QMainWindow):
-    """Dashboard, Products, Jobs, New job, Stats, Settings, Log."""
+    """Dashboard, Products, Jobs, New job, Stats, Settings, Log, Listings."""
 
     closeRequested = Signal()
 
@@ -65,6 +70,11 @@ class MainWindow(QMainWindow):
             ctx, workbench.accounts, data_dir=str(workbench.data_dir), bridge=workbench.bridge
         )
         self.log_page = LogPage(log_handler)
+        self.listings = ListingsPage(ctx)
+        self.listings.listingsChanged.connect(
+            lambda: ctx.spawn(self.products.refresh(), "Loading products")
+        )
+        self.products.productsChanged.connect(self.listings.schedule_refresh)
         self.pages: list[tuple[str, QWidget]] = [
             ("Dashboard", self.dashboard),
             ("Products", self.products),
@@ -73,6 +83,7 @@ class MainWindow(QMainWindow):
             ("Stats", self.stats),
             ("Settings", self.settings_page),
             ("Log", self.log_page),
+            ("Listings", self.listings),
         ]
         for number, (title, page) in enumerate(self.pages, start=1):
             self.tabs.addTab(page, title)
@@ -107,6 +118,12 @@ class MainWindow(QMainWindow):
         self._bridge_timer.setInterval(BRIDGE_NOTICE_DELAY_MS)
         self._bridge_timer.timeout.connect(self._notify_bridge)
         ctx.relay.bridgeChanged.connect(self._bridge_changed)
+        self._sale_alerts: list[SaleAlert] = []
+        self._sale_timer = QTimer(self)
+        self._sale_timer.setSingleShot(True)
+        self._sale_timer.setInterval(SALE_NOTICE_DELAY_MS)
+        self._sale_timer.timeout.connect(self._notify_sales)
+        ctx.relay.saleAlert.connect(self._sale_alert)
         self.stats.alertRaised.connect(
             lambda text: self.tray.notify("Marketdesk alert", text, critical=True)
         )
@@ -146,6 +163,22 @@ class MainWindow(QMainWindow):
             self.tray.notify("Job failed", f"Job #{failed[0]} failed; see the Jobs page")
         elif failed:
             self.tray.notify("Jobs failed", f"{len(failed)} jobs failed; see the Jobs page")
+
+    def _sale_alert(self, alert: SaleAlert) -> None:
+        self._sale_alerts.append(alert)
+        if not self._sale_timer.isActive():
+            self._sale_timer.start()
+
+    def _notify_sales(self) -> None:
+        """Loud on purpose: a double sale is at stake (critical tray notification)."""
+        alerts, self._sale_alerts = self._sale_alerts, []
+        if not alerts:
+            return
+        kinds = {alert.kind for alert in alerts}
+        title = SALE_TITLES.get(kinds.pop(), "") if len(kinds) == 1 else ""
+        many = f"{len(alerts)} sales need attention: see the dashboard"
+        text = alerts[0].message if len(alerts) == 1 else many
+        self.tray.notify(title or "Sales need attention", text, critical=True)
 
     def _bridge_changed(self, event: BridgeStateChanged) -> None:
         if self._quitting:  # stopping the bridge closes the plugin's session

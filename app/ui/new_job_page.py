@@ -2,16 +2,19 @@
 
 Fields are checked as the seller types (a message next to each field) and again before
 the job is created; many products make one batch. Nothing reaches the queue while a
-field is wrong.
+field is wrong. "Run at … later" schedules the job (a relist tomorrow morning).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QDateTime, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
+    QDateTimeEdit,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -180,6 +183,21 @@ class MarketplaceForm(QWidget):
         self.priority.setRange(1, 4)
         self.priority.setToolTip("1 = most urgent, 4 = least")
         top.addRow("Priority", self.priority)
+        self.later = QCheckBox("later")
+        self.later.setObjectName("runLater")
+        self.later.setToolTip("Run the job at a time of your choice (a relist tomorrow morning…)")
+        self.run_at = QDateTimeEdit(QDateTime.currentDateTime().addSecs(3600))
+        self.run_at.setObjectName("runAt")
+        self.run_at.setCalendarPopup(True)
+        self.run_at.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.run_at.setEnabled(False)
+        self.later.toggled.connect(self.run_at.setEnabled)
+        when = QWidget()
+        when_layout = QHBoxLayout(when)
+        when_layout.setContentsMargins(0, 0, 0, 0)
+        when_layout.addWidget(self.later)
+        when_layout.addWidget(self.run_at, 1)
+        top.addRow("Run at", when)
         layout.addLayout(top)
 
         self.products_label = QLabel("Products (select one or many; many make a batch)")
@@ -290,6 +308,12 @@ class MarketplaceForm(QWidget):
         """Choose an action by code."""
         self.action.setCurrentIndex(self.action.findData(code))
 
+    def chosen_run_at(self) -> datetime | None:
+        """When the job should run (None: as soon as possible)."""
+        if not self.later.isChecked():
+            return None
+        return datetime.fromtimestamp(self.run_at.dateTime().toSecsSinceEpoch(), UTC)
+
     def collect(self) -> dict[str, Any] | None:
         """The job's input, or None after showing every problem beside its field."""
         code = self.action.currentData()
@@ -319,10 +343,11 @@ class MarketplaceForm(QWidget):
         priority = self.priority.value()
         products = self.selected_products() if needs_product(code) else []
         service = self.service
+        run_at = self.chosen_run_at()
         if len(products) > 1:
             batch, jobs = await self.ctx.run(
                 lambda: service.create_batch(
-                    self.marketplace, code, products, priority, data or None
+                    self.marketplace, code, products, priority, data or None, run_at=run_at
                 )
             )
             text = f"Batch {batch.id}: {len(jobs)} {code} job(s) on {DISPLAY[self.marketplace]}"
@@ -335,9 +360,12 @@ class MarketplaceForm(QWidget):
                     product_id=products[0] if products else None,
                     priority=priority,
                     input_data=data or None,
+                    run_at=run_at,
                 )
             )
             text = f"Job {job.id}: {code} on {DISPLAY[self.marketplace]}, {job.status}"
+        if run_at is not None:
+            text += f", runs at {run_at.astimezone():%Y-%m-%d %H:%M}"
         self.result.setText(text)
         self.created.emit(text)
 

@@ -1,11 +1,13 @@
 """The Products page: the catalog as a table, with New, Edit, Delete, Import and Export.
 
 The table shows every product and where it is listed ("eBay: active, Vinted: draft");
-it can be sorted by any column and filtered as you type. Shortcuts: Ctrl+N new, Enter
-or double-click edit, Del delete (after a confirmation), Ctrl+F filter. Dialogs open
-without blocking (``open()``), so the event loop and the tests keep running; tests call
-:meth:`ProductsPage.open_editor`, :meth:`ProductsPage.open_import`,
-:meth:`ProductsPage.delete_products` and :meth:`ProductsPage.export_to` directly.
+it can be sorted by any column and filtered as you type; Cross-list… opens
+:class:`app.ui.crosslist_dialog.CrosslistDialog` on the selected products. Shortcuts:
+Ctrl+N new, Enter or double-click edit, Del delete (after a confirmation), Ctrl+F filter.
+Dialogs open without blocking (``open()``), so the event loop and the tests keep running;
+tests call :meth:`ProductsPage.open_editor`, :meth:`ProductsPage.open_import`,
+:meth:`ProductsPage.open_crosslist`, :meth:`ProductsPage.delete_products` and
+:meth:`ProductsPage.export_to` directly.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from app.catalog.csv_io import export_file
 from app.catalog.store import CatalogStore, ProductRow
 from app.catalog.validation import CONDITION_LABELS, CatalogError, format_price
 from app.ui.context import UiContext, show_error
+from app.ui.crosslist_dialog import CrosslistDialog
 from app.ui.csv_import_dialog import CsvImportDialog
 from app.ui.product_editor import ProductEditor
 
@@ -143,6 +146,7 @@ class ProductsPage(QWidget):
         self.store = CatalogStore(ctx.db, photos_dir, ctx.user_id)
         self.editor: ProductEditor | None = None
         self.import_dialog: CsvImportDialog | None = None
+        self.crosslist_dialog: CrosslistDialog | None = None
         self.confirm_box: QMessageBox | None = None
         self.file_dialog: QFileDialog | None = None
         self.setObjectName("productsPage")
@@ -182,6 +186,12 @@ class ProductsPage(QWidget):
         self.delete_button = self._button("Delete", "deleteProduct", "Del", self.delete_selected)
         self.import_button = self._button("Import CSV…", "importCsv", "", self.choose_import)
         self.export_button = self._button("Export CSV…", "exportCsv", "", self.choose_export)
+        self.crosslist_button = self._button(
+            "Cross-list…",
+            "crosslist",
+            "",
+            lambda: self.ctx.spawn(self.open_crosslist(), "Opening cross-listing"),
+        )
         self.new_action = self._action(
             "New product", QKeySequence.StandardKey.New, self.new_product
         )
@@ -201,6 +211,7 @@ class ProductsPage(QWidget):
             self.delete_button,
             self.import_button,
             self.export_button,
+            self.crosslist_button,
         ):
             buttons.addWidget(button)
         buttons.addStretch(1)
@@ -302,6 +313,7 @@ class ProductsPage(QWidget):
         count = len(self.table.selectionModel().selectedRows())
         self.edit_button.setEnabled(count == 1)
         self.delete_button.setEnabled(count > 0)
+        self.crosslist_button.setEnabled(count > 0)
 
     # -- editing ------------------------------------------------------------------------
     def new_product(self) -> ProductEditor:
@@ -380,6 +392,26 @@ class ProductsPage(QWidget):
         self.productsChanged.emit()
         await self.refresh()
         return True
+
+    # -- cross-listing ------------------------------------------------------------------
+    async def open_crosslist(self) -> CrosslistDialog | None:
+        """Show the cross-listing dialog on the selected products; once loaded, return it.
+
+        Price rules are kept in the data directory (none without a running workbench).
+        """
+        ids = self.selected_ids()
+        if not ids:
+            self.status.setText("Select the products to cross-list")
+            return None
+        if self.crosslist_dialog is not None:
+            self.crosslist_dialog.close()
+            self.crosslist_dialog.deleteLater()
+        workbench = self.ctx.workbench
+        dialog = CrosslistDialog(self.ctx, ids, workbench.data_dir if workbench else None, self)
+        self.crosslist_dialog = dialog
+        dialog.open()
+        await dialog.load()
+        return dialog
 
     # -- CSV ----------------------------------------------------------------------------
     def _file_dialog(self, title: str, save: bool) -> QFileDialog:

@@ -19,18 +19,21 @@ from app.events import (
     EventBus,
     JobChanged,
     JobCreated,
+    SaleAlert,
     StatsChanged,
 )
 
 
 class EventRelay(QObject):
-    """Signals for the window: jobs, stats, marketplace connections, the plugin bridge."""
+    """Signals for the window: jobs, stats, marketplace connections, the plugin bridge,
+    sale alerts."""
 
     jobCreated = Signal(int, str)  # job id, marketplace
     jobChanged = Signal(int, str, str)  # job id, marketplace, status
     statsChanged = Signal(str)  # marketplace
     connectionChanged = Signal(object)  # ConnectionChanged
     bridgeChanged = Signal(object)  # BridgeStateChanged
+    saleAlert = Signal(object)  # SaleAlert
 
     def __init__(self, bus: EventBus, user_id: int = 1, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -50,6 +53,8 @@ class EventRelay(QObject):
             self.connectionChanged.emit(event)
         elif isinstance(event, BridgeStateChanged):
             self.bridgeChanged.emit(event)
+        elif isinstance(event, SaleAlert):
+            self.saleAlert.emit(event)
 
     def close(self) -> None:
         """Stop relaying (before the window goes away)."""

@@ -1,4 +1,5 @@
-"""Settings and connections: where the data lives, eBay and Etsy apps, alerts, plugin.
+"""Settings and connections: where the data lives, eBay and Etsy apps, alerts, order sync
+(:class:`app.ui.order_sync_box.OrderSyncBox`), plugin.
 
 App keys are saved through :class:`app.accounts.AccountManager` (secrets in the keyring);
 Connect runs the marketplace's flow: eBay opens the consent page and waits for the seller
@@ -37,6 +38,7 @@ from app.events import ConnectionChanged
 from app.marketplace.job_forms import DISPLAY
 from app.ui.bridge_box import BridgeBox, Confirm, ask_first
 from app.ui.context import UiContext
+from app.ui.order_sync_box import OrderSyncBox
 
 ALERT_KEY = "alerts/failure_rate"
 DEFAULT_ALERT = 0.25
@@ -283,6 +285,9 @@ class SettingsPage(QWidget):
         alerts_form.addRow("Warn when a marketplace's failure rate passes", self.threshold)
         layout.addWidget(alerts)
 
+        self.order_sync = OrderSyncBox(ctx)
+        layout.addWidget(self.order_sync)
+
         self.bridge_box = BridgeBox(ctx, bridge, open_url, confirm)
         layout.addWidget(self.bridge_box)
         layout.addStretch(1)
@@ -301,4 +306,5 @@ class SettingsPage(QWidget):
         """Load the saved settings."""
         for box in self.boxes.values():
             await box.load()
+        await self.order_sync.load()
         await self.bridge_box.load()

@@ -6,7 +6,10 @@ the address of the category page); brand and size are sent as the seller writes 
 
 from __future__ import annotations
 
+from typing import Any
+
 from app.marketplace.fields import FieldSpec
+from app.models.user.product import Product
 
 #: Vinted's item conditions, as its listing form names them.
 CONDITIONS = ("new_with_tags", "new_without_tags", "very_good", "good", "satisfactory")
@@ -26,6 +29,18 @@ VINTED_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("condition", "Condition", "choice", choices=CONDITIONS),
     FieldSpec("package_size", "Package size", "choice", choices=PACKAGE_SIZES, default="small"),
 )
+
+#: The fields a catalog product supplies when neither the job nor the seller's defaults do.
+PRODUCT_FIELDS = ("brand", "size", "condition")
+
+
+def product_defaults(product: Product) -> dict[str, Any]:
+    """The Vinted fields taken from ``product`` (its brand, size and a Vinted condition)."""
+    values: dict[str, Any] = {"brand": product.brand, "size": product.size}
+    if product.condition in CONDITIONS:
+        values["condition"] = product.condition
+    return values
+
 
 #: What a message job takes (the form shows these; the handler checks them again).
 MESSAGE_FIELDS: tuple[FieldSpec, ...] = (

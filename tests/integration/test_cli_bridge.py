@@ -144,7 +144,7 @@ async def test_worker_runs_vinted_jobs_through_its_bridge(
             final = service.get_job(job.id)
             db.close()
             assert final.status == "completed", final.error_message
-            assert plugin.actions() == ["wardrobe"]
+            assert "wardrobe" in plugin.actions()  # (and maybe the scheduled order sync)
         worker.send_signal(signal.SIGTERM)
         _, err = worker.communicate(timeout=15)
         assert worker.returncode == 0, err

@@ -155,7 +155,15 @@ async def test_sync_relinks_by_sku_and_keeps_unknown_items(
 
     _, result = await run_job(db, accounts, "ebay", "sync")
     assert result["status"] == "completed", result
-    assert result["result"] == {"success": True, "seen": 3, "linked": 2, "unmatched": 1, "ended": 0}
+    assert result["result"] == {
+        "success": True,
+        "seen": 3,
+        "linked": 2,
+        "unmatched": 1,
+        "ended": 0,
+        "ambiguous": 0,
+        "matched_by_title": 0,
+    }
     first_listing = listing_of(db, first)
     assert first_listing is not None and first_listing.state == "active"
     assert first_listing.listing_id is not None and first_listing.offer_id is not None

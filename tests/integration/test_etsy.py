@@ -185,7 +185,15 @@ async def test_sync_links_by_listing_id_then_sku(
 
     _, result = await run_job(db, accounts, "etsy", "sync")
     assert result["status"] == "completed", result
-    assert result["result"] == {"success": True, "seen": 2, "linked": 2, "unmatched": 0, "ended": 0}
+    assert result["result"] == {
+        "success": True,
+        "seen": 2,
+        "linked": 2,
+        "unmatched": 0,
+        "ended": 0,
+        "ambiguous": 0,
+        "matched_by_title": 0,
+    }
     relinked = listing_of(db, by_sku)
     assert relinked is not None and relinked.state == "active"
 

@@ -55,8 +55,9 @@ STATS_RENAME = "20260115_1908"
 JOB_QUEUE = "20260201_0000"
 SELLERS = "20260202_0000"
 LISTINGS = "20260301_0000"
-HEAD = LISTINGS
-REVISIONS = (BASELINE, UNIFY, EBAY, ETSY, STATS_RENAME, JOB_QUEUE, SELLERS, LISTINGS)
+SALES = "20260401_0000"
+HEAD = SALES
+REVISIONS = (BASELINE, UNIFY, EBAY, ETSY, STATS_RENAME, JOB_QUEUE, SELLERS, LISTINGS, SALES)
 BACKENDS = ("sqlite", "postgres")
 # On PostgreSQL the single-seller tests work in seller 1's schema.
 SELLER = "user_1"
@@ -907,6 +908,8 @@ def test_postgres_every_seller_schema_is_migrated_with_its_data(pg_db: Database)
         "marketplace_tasks",
         "orders",
         "products",
+        "sales",
+        "schedules",
     }
     for schema in ("user_1", "user_2"):
         assert {name.split(".", 1)[1] for name in tables if name.startswith(f"{schema}.")} == (
@@ -1237,3 +1240,30 @@ def test_downgrade_refuses_while_listings_orders_or_accounts_exist(
     db.downgrade(SELLERS)
     assert db.current_revision() == SELLERS
     assert table not in {name.rsplit(".", 1)[-1] for name in table_names(db, qualified=True)}
+
+
+@pytest.mark.parametrize("table", ["sales", "schedules"])
+def test_downgrade_refuses_while_sales_or_schedules_exist(db: Database, table: str) -> None:
+    db.migrate("head")
+    rows = {
+        "sales": "INSERT INTO sales (marketplace, order_id, line_id, quantity, sold_at,"
+        " detected_at, quantity_before, quantity_after, oversell, status, actions) VALUES"
+        " ('etsy', '3000000001', '4000000002', 1, '2026-04-01 10:00:00.000000',"
+        " '2026-04-01 10:05:00.000000', 1, 0, false, 'recorded', '[]')",
+        "schedules": "INSERT INTO schedules (name, marketplace, action_code, interval_seconds,"
+        " enabled, next_run_at, created_at) VALUES ('order_sync:ebay', 'ebay', 'sync_orders',"
+        " 300, true, '2026-04-01 10:00:00.000000', '2026-04-01 10:00:00.000000')",
+    }
+    execute(db, rows[table])
+    schema = schema_snapshot(db)
+    with pytest.raises(MigrationError, match=rf"{table} holds 1 row"):
+        db.downgrade(LISTINGS)
+    assert db.current_revision() == HEAD
+    assert schema_snapshot(db) == schema
+    execute(db, f"DELETE FROM {table}")
+    db.downgrade(LISTINGS)
+    assert db.current_revision() == LISTINGS
+    assert table not in {name.rsplit(".", 1)[-1] for name in table_names(db, qualified=True)}
+    with pytest.raises(sa.exc.IntegrityError):  # back at head: the checks are in force
+        db.migrate("head")
+        execute(db, rows[table].replace("'recorded'", "'lost'").replace("300", "59"))

@@ -95,17 +95,15 @@ def inventory_item(product: Product, fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def offer(product: Product, fields: dict[str, Any], sku: str) -> dict[str, Any]:
-    """The offer (createOffer / updateOffer body) of ``product`` under ``sku``."""
+def offer(product: Product, fields: dict[str, Any], sku: str, price: Decimal) -> dict[str, Any]:
+    """The offer (createOffer / updateOffer body) of ``product`` under ``sku`` at ``price``."""
     body: dict[str, Any] = {
         "sku": sku,
         "marketplaceId": fields["marketplace_id"],
         "format": "FIXED_PRICE",
         "categoryId": fields["category_id"],
         "availableQuantity": product.quantity,
-        "pricingSummary": {
-            "price": {"value": f"{product.price:.2f}", "currency": product.currency}
-        },
+        "pricingSummary": {"price": {"value": f"{price:.2f}", "currency": product.currency}},
         "listingPolicies": {
             "fulfillmentPolicyId": fields["fulfillment_policy_id"],
             "paymentPolicyId": fields["payment_policy_id"],

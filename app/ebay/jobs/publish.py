@@ -28,10 +28,11 @@ class PublishEbayHandler(EbayJobHandler):
         product = await self.load_product(job.product_id)
         fields = await self.fields(job)
         ebay_fields.check_product(product, publishing=True)
+        price = self.listing_price(job, product)
         sku = ebay_fields.sku_of(product)
         language = ebay_fields.language(fields)
         item = ebay_fields.inventory_item(product, fields)
-        offer = ebay_fields.offer(product, fields, sku)
+        offer = ebay_fields.offer(product, fields, sku, price)
         client = await self.ebay()
 
         async def put_item() -> dict[str, Any]:
@@ -68,7 +69,7 @@ class PublishEbayHandler(EbayJobHandler):
                 url=url,
                 state=ListingState.ACTIVE,
                 title=product.title,
-                price=product.price,
+                price=price,
                 currency=product.currency,
                 quantity=product.quantity,
                 data={"marketplace_id": fields["marketplace_id"]},

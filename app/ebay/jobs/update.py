@@ -20,8 +20,9 @@ class UpdateEbayHandler(EbayJobHandler):
         listing = await self.listed(product.id)
         job_fields = await self.fields(job, {"marketplace_id": listing.data.get("marketplace_id")})
         ebay_fields.check_product(product, publishing=False)
+        price = self.listing_price(job, product)
         assert listing.sku is not None and listing.offer_id is not None
-        offer = ebay_fields.offer(product, job_fields, listing.sku)
+        offer = ebay_fields.offer(product, job_fields, listing.sku, price)
         language = ebay_fields.language(job_fields)
         client = await self.ebay()
         await client.put_inventory_item(
@@ -34,7 +35,7 @@ class UpdateEbayHandler(EbayJobHandler):
                 listing_id=listing.listing_id,
                 state=listing.state,
                 title=product.title,
-                price=product.price,
+                price=price,
                 currency=product.currency,
                 quantity=product.quantity,
             ),

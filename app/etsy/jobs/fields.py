@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from app.marketplace.fields import FieldError, FieldSpec, product_problems
@@ -48,13 +49,13 @@ def check_product(product: Product, *, publishing: bool) -> None:
         raise FieldError("Etsy", problems)
 
 
-def draft_fields(product: Product, fields: dict[str, Any]) -> dict[str, Any]:
-    """The createDraftListing form of ``product``."""
+def draft_fields(product: Product, fields: dict[str, Any], price: Decimal) -> dict[str, Any]:
+    """The createDraftListing form of ``product`` at ``price``."""
     return {
         "quantity": product.quantity,
         "title": product.title,
         "description": product.description or "",
-        "price": f"{product.price:.2f}",
+        "price": f"{price:.2f}",
         "who_made": fields["who_made"],
         "when_made": fields["when_made"],
         "is_supply": "true" if fields.get("is_supply") else "false",
@@ -65,13 +66,13 @@ def draft_fields(product: Product, fields: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def inventory_products(product: Product, sku: str | None) -> list[dict[str, Any]]:
-    """The updateListingInventory products of a single-variation listing."""
+def inventory_products(product: Product, sku: str | None, price: Decimal) -> list[dict[str, Any]]:
+    """The updateListingInventory products of a single-variation listing at ``price``."""
     return [
         {
             "sku": sku or "",
             "offerings": [
-                {"price": float(product.price), "quantity": product.quantity, "is_enabled": True}
+                {"price": float(price), "quantity": product.quantity, "is_enabled": True}
             ],
             "property_values": [],
         }

@@ -27,12 +27,13 @@ class PublishEtsyHandler(EtsyJobHandler):
         product = await self.load_product(job.product_id)
         fields = await self.fields(job)
         etsy_fields.check_product(product, publishing=True)
+        price = self.listing_price(job, product)
         photos = photo_files(product, self.context.photos_dir, "Etsy")
         client, shop_id = await self.etsy()
 
         async def draft() -> dict[str, Any]:
             listing = await client.create_draft_listing(
-                shop_id, etsy_fields.draft_fields(product, fields)
+                shop_id, etsy_fields.draft_fields(product, fields, price)
             )
             return {"listing_id": str(listing["listing_id"]), "url": listing.get("url")}
 
@@ -56,7 +57,7 @@ class PublishEtsyHandler(EtsyJobHandler):
 
         async def inventory() -> dict[str, Any]:
             await client.update_inventory(
-                listing_id, etsy_fields.inventory_products(product, product.sku)
+                listing_id, etsy_fields.inventory_products(product, product.sku, price)
             )
             return {"sku": product.sku}
 
@@ -79,7 +80,7 @@ class PublishEtsyHandler(EtsyJobHandler):
                 url=url,
                 state=ListingState.ACTIVE,
                 title=product.title,
-                price=product.price,
+                price=price,
                 currency=seen.currency or product.currency,
                 quantity=product.quantity,
             ),

@@ -24,6 +24,7 @@ class UpdateEtsyHandler(EtsyJobHandler):
         product = await self.load_product(job.product_id)
         listing = await self.listed(product.id)
         etsy_fields.check_product(product, publishing=False)
+        price = self.listing_price(job, product)
         assert listing.listing_id is not None
         client, shop_id = await self.etsy()
         changes: dict[str, Any] = {"title": product.title}
@@ -37,7 +38,7 @@ class UpdateEtsyHandler(EtsyJobHandler):
         if product.quantity > 0:
             await client.update_inventory(
                 listing.listing_id,
-                etsy_fields.inventory_products(product, product.sku or listing.sku),
+                etsy_fields.inventory_products(product, product.sku or listing.sku, price),
             )
         await self.save_listing(
             product.id,
@@ -45,7 +46,7 @@ class UpdateEtsyHandler(EtsyJobHandler):
                 listing_id=listing.listing_id,
                 state=state,
                 title=product.title,
-                price=product.price,
+                price=price,
                 quantity=product.quantity,
             ),
         )

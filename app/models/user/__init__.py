@@ -13,6 +13,8 @@ from app.models.user.marketplace_listing import ListingState, MarketplaceListing
 from app.models.user.marketplace_task import MarketplaceTask, TaskStatus
 from app.models.user.order import Order
 from app.models.user.product import Product
+from app.models.user.sale import Sale, SaleStatus
+from app.models.user.schedule import Schedule
 
 __all__ = [
     "ACTIVE_STATUSES",
@@ -30,5 +32,8 @@ __all__ = [
     "MarketplaceTask",
     "Order",
     "Product",
+    "Sale",
+    "SaleStatus",
+    "Schedule",
     "TaskStatus",
 ]

@@ -26,7 +26,7 @@ from app.marketplace.listings import RemoteListing
 from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.marketplace_listing import ListingState, MarketplaceListing
 from app.models.user.product import Product
-from app.vinted.fields import CONDITIONS, VINTED_FIELDS
+from app.vinted.fields import VINTED_FIELDS, product_defaults
 from app.vinted.jobs.items import photo_payload
 
 log = logging.getLogger("marketdesk.vinted")
@@ -117,6 +117,15 @@ def remote_listing(item: dict[str, Any]) -> RemoteListing:
     )
 
 
+def check_product(product: Product) -> None:
+    """Refuse a product Vinted would refuse, naming the field."""
+    problems = product_problems(product, "Vinted", title_limit=TITLE_LIMIT, publishing=True)
+    if len(product.title.strip()) < 5:
+        problems["title"] = "Vinted titles need at least 5 characters"
+    if problems:
+        raise FieldError("Vinted", problems)
+
+
 def item_id_from(value: Any) -> str:
     """A Vinted item id from a number or an item address (``.../items/123-title``)."""
     text = str(value or "").strip()
@@ -143,20 +152,9 @@ class VintedJobHandler(BaseJobHandler):
 
     async def fields(self, job: MarketplaceJob, product: Product) -> dict[str, Any]:
         """The job's Vinted fields: job input, else seller defaults, else the product's."""
-        from_product: dict[str, Any] = {"brand": product.brand, "size": product.size}
-        if product.condition in CONDITIONS:
-            from_product["condition"] = product.condition
         settings = await self.account_settings()
-        defaults = {**from_product, **(dict(settings.defaults) if settings else {})}
+        defaults = {**product_defaults(product), **(dict(settings.defaults) if settings else {})}
         return resolve_fields("Vinted", VINTED_FIELDS, job.input_data, defaults)
-
-    def check_product(self, product: Product) -> None:
-        """Refuse a product Vinted would refuse, naming the field."""
-        problems = product_problems(product, "Vinted", title_limit=TITLE_LIMIT, publishing=True)
-        if len(product.title.strip()) < 5:
-            problems["title"] = "Vinted titles need at least 5 characters"
-        if problems:
-            raise FieldError("Vinted", problems)
 
     async def listed(self, product_id: int, *, live: bool = False) -> MarketplaceListing:
         """The product's Vinted listing (``live``: still for sale), or a permanent failure."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import mimetypes
 import uuid
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,14 @@ from app.models.user.product import Product
 MAX_PHOTO_BYTES = 8 * 1024 * 1024
 
 
-def item_fields(product: Product, fields: dict[str, Any], photo_ids: list[str]) -> dict[str, Any]:
-    """The protocol's ``ItemFields`` for ``product``."""
+def item_fields(
+    product: Product, fields: dict[str, Any], photo_ids: list[str], price: Decimal
+) -> dict[str, Any]:
+    """The protocol's ``ItemFields`` for ``product`` at ``price``."""
     return {
         "title": product.title.strip(),
         "description": (product.description or "").strip(),
-        "price": f"{product.price:.2f}",
+        "price": f"{price:.2f}",
         "currency": product.currency,
         "catalog_id": fields["catalog_id"],
         "brand": fields.get("brand"),

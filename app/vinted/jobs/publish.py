@@ -13,7 +13,7 @@ from typing import Any
 from app.marketplace.errors import PermanentJobError
 from app.marketplace.fields import photo_files
 from app.models.user.marketplace_job import MarketplaceJob
-from app.vinted.jobs.base import LIVE_STATES, VintedJobHandler, remote_listing
+from app.vinted.jobs.base import LIVE_STATES, VintedJobHandler, check_product, remote_listing
 from app.vinted.jobs.items import item_fields
 
 
@@ -24,7 +24,8 @@ class PublishVintedHandler(VintedJobHandler):
 
     async def execute(self, job: MarketplaceJob) -> dict[str, Any]:
         product = await self.load_product(job.product_id)
-        self.check_product(product)
+        check_product(product)
+        price = self.listing_price(job, product)
         fields = await self.fields(job, product)
         photos = photo_files(product, self.context.photos_dir, "Vinted")
         existing = await self.product_listing(product.id)
@@ -37,7 +38,7 @@ class PublishVintedHandler(VintedJobHandler):
 
         async def create() -> dict[str, Any]:
             data = await self.vinted(
-                "create_item", {"item": item_fields(product, fields, photo_ids)}
+                "create_item", {"item": item_fields(product, fields, photo_ids, price)}
             )
             return {"item": data["item"]}
 

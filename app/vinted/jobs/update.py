@@ -11,7 +11,7 @@ from typing import Any
 
 from app.marketplace.fields import photo_files
 from app.models.user.marketplace_job import MarketplaceJob
-from app.vinted.jobs.base import VintedJobHandler, remote_listing
+from app.vinted.jobs.base import VintedJobHandler, check_product, remote_listing
 from app.vinted.jobs.items import item_fields
 
 
@@ -22,7 +22,8 @@ class UpdateVintedHandler(VintedJobHandler):
 
     async def execute(self, job: MarketplaceJob) -> dict[str, Any]:
         product = await self.load_product(job.product_id)
-        self.check_product(product)
+        check_product(product)
+        price = self.listing_price(job, product)
         fields = await self.fields(job, product)
         listing = await self.listed(product.id, live=True)
         photo_ids = await self.upload_photos(
@@ -32,7 +33,10 @@ class UpdateVintedHandler(VintedJobHandler):
         async def update() -> dict[str, Any]:
             data = await self.vinted(
                 "update_item",
-                {"item_id": listing.listing_id, "item": item_fields(product, fields, photo_ids)},
+                {
+                    "item_id": listing.listing_id,
+                    "item": item_fields(product, fields, photo_ids, price),
+                },
             )
             return {"item": data["item"]}
 

@@ -1,0 +1,91 @@
+"""The dashboard's "Sales needing attention": oversells and delists that finally failed.
+
+Loaded from the ``sales`` table at each refresh (:func:`app.inventory.alerts.needing_attention`)
+and kept live from :attr:`app.ui.relay.EventRelay.saleAlert`: a new alert goes on top,
+or replaces the line of its sale.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QGroupBox, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
+
+from app.events import SaleAlert
+from app.inventory.alerts import SaleNotice, needing_attention
+from app.marketplace.job_forms import DISPLAY
+from app.ui.context import UiContext
+
+ALERT_COLOUR = "#b3261e"
+KIND_WORDS = {"oversell": "Oversold", "delist_failed": "Delist failed"}
+
+
+def notice_text(kind: str, marketplace: str, order_id: str | None, message: str) -> str:
+    """One line of the list: what happened, where, and what to do."""
+    where = DISPLAY.get(marketplace, marketplace)
+    if order_id:
+        where += f" order {order_id}"
+    return f"{KIND_WORDS.get(kind, kind)} — {where}: {message}"
+
+
+def _kind(notice: SaleNotice) -> str:
+    return "delist_failed" if notice.status == "delist_failed" else "oversell"
+
+
+class SalesAttentionBox(QGroupBox):
+    """Sales where a double sale happened or is at stake."""
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__("Sales needing attention", parent)
+        self.ctx = ctx
+        self.setObjectName("salesAttention")
+        layout = QVBoxLayout(self)
+        self.empty = QLabel("No oversold items and no failed delists.")
+        self.empty.setObjectName("salesAttentionEmpty")
+        self.list = QListWidget()
+        self.list.setObjectName("salesAttentionList")
+        self.list.setWordWrap(True)
+        layout.addWidget(self.empty)
+        layout.addWidget(self.list)
+        self._items: dict[int, QListWidgetItem] = {}
+        self._show_empty()
+        ctx.relay.saleAlert.connect(self.add_alert)
+
+    def _show_empty(self) -> None:
+        empty = self.list.count() == 0
+        self.empty.setVisible(empty)
+        self.list.setVisible(not empty)
+
+    def _put(self, sale_id: int, text: str) -> None:
+        item = self._items.get(sale_id)
+        if item is None:
+            item = QListWidgetItem(text)
+            item.setForeground(QBrush(QColor(ALERT_COLOUR)))
+            self.list.insertItem(0, item)
+            self._items[sale_id] = item
+        else:
+            item.setText(text)
+        item.setToolTip(text)
+
+    def add_alert(self, alert: SaleAlert) -> None:
+        """A live alert: on top of the list (or in its sale's line)."""
+        self._put(alert.sale_id, notice_text(alert.kind, alert.marketplace, None, alert.message))
+        self._show_empty()
+
+    def texts(self) -> list[str]:
+        """The lines shown, top first (tests)."""
+        return [self.list.item(row).text() for row in range(self.list.count())]
+
+    async def refresh(self) -> None:
+        """Reload from the database."""
+
+        def load() -> list[SaleNotice]:
+            with self.ctx.db.session(self.ctx.user_id, readonly=True) as session:
+                return needing_attention(session)
+
+        notices = await self.ctx.run(load)
+        self.list.clear()
+        self._items.clear()
+        for notice in reversed(notices):  # oldest first: each goes on top
+            text = notice_text(_kind(notice), notice.marketplace, notice.order_id, notice.message)
+            self._put(notice.sale_id, text)
+        self._show_empty()
