@@ -16,10 +16,7 @@ run by other processes). :func:`needing_attention` is the dashboard's list.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -30,6 +27,7 @@ from sqlalchemy.orm import Session
 from app.db import Database
 from app.db.base import utcnow
 from app.events import Event, JobChanged, JobCreated, SaleAlert
+from app.inventory.follower import Follower
 from app.inventory.sales import name_of
 from app.models.user.marketplace_job import JobStatus, MarketplaceJob
 from app.models.user.product import Product
@@ -178,45 +176,23 @@ def needing_attention(
     ]
 
 
-class SaleWatcher:
+class SaleWatcher(Follower):
     """Settles sales as their jobs end and publishes the alerts (one asyncio task)."""
 
+    name = "sale-watcher"
+
     def __init__(self, db: Database, user_id: int = 1, *, poll_seconds: float = 30.0) -> None:
-        self.db = db
+        super().__init__(db, poll_seconds)
         self.user_id = user_id
-        self.poll_seconds = poll_seconds
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._watched: set[int] = set()
         self._stale = True
-        self._unsubscribe: Callable[[], None] | None = None
-
-    @property
-    def running(self) -> bool:
-        """True while the watcher's task runs."""
-        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
         """Follow job changes from now on (settles once at once)."""
         if self.running:
             return
-        self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
         self._stale = True
-        self._unsubscribe = self.db.events.subscribe(self._on_event)
-        self._task = asyncio.create_task(self._run(), name="marketdesk-sale-watcher")
-
-    async def stop(self) -> None:
-        """Stop following."""
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        self._begin()
 
     def _on_event(self, event: Event) -> None:
         if getattr(event, "user_id", self.user_id) != self.user_id:
@@ -224,19 +200,12 @@ class SaleWatcher:
         if isinstance(event, JobCreated):
             self._stale = True  # maybe a sale's new job: re-read what to follow
         elif isinstance(event, JobChanged) and (self._stale or event.job_id in self._watched):
-            loop = self._loop
-            if loop is not None and not loop.is_closed():
-                loop.call_soon_threadsafe(self._wake.set)
+            self.wake()
 
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                await self.settle()
-            except Exception:
-                log.exception("settling sales failed; will try again")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+    async def step(self) -> float:
+        """Settle the sales; again after the poll interval unless a job wakes it."""
+        await self.settle()
+        return self.poll_seconds
 
     async def settle(self) -> list[SaleAlert]:
         """One pass: settle sales, publish the alerts, remember which jobs to follow."""

@@ -18,10 +18,8 @@ on connection and plugin events, and looks again every ``poll_seconds``).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -30,6 +28,7 @@ from sqlalchemy import Connection, Table, select, update
 
 from app.db import Database
 from app.events import BridgeStateChanged, ConnectionChanged, Event, JobCreated
+from app.inventory.follower import Follower
 from app.marketplace.action_types import check_marketplace
 from app.marketplace.job_keys import idempotency_key
 from app.marketplace.marketplace_job_service import MarketplaceJobService
@@ -178,8 +177,10 @@ def save_interval(
     return _info(saved)
 
 
-class OrderSyncScheduler:
+class OrderSyncScheduler(Follower):
     """Queues each served marketplace's order sync at start-up and every interval."""
+
+    name = "order-sync-schedule"
 
     def __init__(
         self,
@@ -190,62 +191,25 @@ class OrderSyncScheduler:
         marketplaces: Iterable[str] = MARKETPLACE_VALUES,
         poll_seconds: float = 30.0,
     ) -> None:
-        self.db = db
+        super().__init__(db, poll_seconds)
         self.service = service
         self.readiness = readiness
         self.marketplaces = tuple(check_marketplace(m) for m in marketplaces)
-        self.poll_seconds = poll_seconds
-        self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._unsubscribe: Callable[[], None] | None = None
-
-    @property
-    def running(self) -> bool:
-        """True while the scheduler's task runs."""
-        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
         """Start the schedule (its first pass runs at once)."""
         if self.running or not self.marketplaces:
             return
-        self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
-        self._unsubscribe = self.db.events.subscribe(self._on_event)
-        self._task = asyncio.create_task(self._run(), name="marketdesk-order-sync-schedule")
+        self._begin()
         log.info("order sync schedule started for %s", ", ".join(self.marketplaces))
-
-    async def stop(self) -> None:
-        """Stop queueing syncs (what is stored stays for the next start)."""
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-        task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-    def wake(self) -> None:
-        """Look at the schedule now (an interval changed...); thread-safe."""
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._wake.set)
 
     def _on_event(self, event: Event) -> None:
         if isinstance(event, ConnectionChanged | BridgeStateChanged):
-            self.wake()
+            self.wake()  # a marketplace may have become ready
 
-    async def _run(self) -> None:
-        while True:
-            self._wake.clear()
-            try:
-                wait = await self.tick()
-            except Exception:
-                log.exception("the order sync schedule failed; will try again")
-                wait = self.poll_seconds
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.05))
+    async def step(self) -> float:
+        """Queue the due syncs; again when the next is due."""
+        return await self.tick()
 
     async def tick(self) -> float:
         """Queue the due syncs of the ready marketplaces; seconds until the next is due."""

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, QTimer, Signal
-from PySide6.QtGui import QShowEvent
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -42,6 +41,7 @@ from app.marketplace.listing_review import (
 )
 from app.models.user.marketplace_job_stats import MARKETPLACE_VALUES
 from app.ui.context import UiContext, show_error
+from app.ui.lazy_refresh import LazyRefresh
 from app.ui.listings_model import COLUMNS, ROW_ID_ROLE, SORT_ROLE, ListingsModel
 
 REFRESH_DELAY_MS = 800
@@ -108,11 +108,7 @@ class ListingsPage(QWidget):
         layout.addWidget(self._match_box())
         layout.addWidget(self.status)
 
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(REFRESH_DELAY_MS)
-        self._refresh_timer.timeout.connect(self._timer_fired)
-        self._stale = False
+        self.lazy = LazyRefresh(self, self._spawn_refresh, REFRESH_DELAY_MS)
         self.marketplace_filter.currentIndexChanged.connect(self._filter_changed)
         self.unmatched_only.toggled.connect(self._filter_changed)
         selection = self.table.selectionModel()
@@ -184,27 +180,11 @@ class ListingsPage(QWidget):
 
     def schedule_refresh(self) -> None:
         """Reload soon, or when the page is shown again (the catalog or listings changed)."""
-        if self.isVisible():
-            self._refresh_timer.start()
-        else:
-            self._stale = True
+        self.lazy.request()
 
     def _job_changed(self, _job_id: int, _marketplace: str, status: str) -> None:
         if status in ("completed", "failed"):  # a sync, publish or link may have run
             self.schedule_refresh()
-
-    def _timer_fired(self) -> None:
-        if self.isVisible():
-            self._spawn_refresh()
-        else:
-            self._stale = True
-
-    def showEvent(self, event: QShowEvent) -> None:
-        """Reload when listings changed while the page was hidden."""
-        super().showEvent(event)
-        if self._stale:
-            self._stale = False
-            self._spawn_refresh()
 
     # -- selection ----------------------------------------------------------------------
     def selected_ids(self) -> list[int]:

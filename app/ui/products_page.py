@@ -21,10 +21,9 @@ from PySide6.QtCore import (
     QPersistentModelIndex,
     QSortFilterProxyModel,
     Qt,
-    QTimer,
     Signal,
 )
-from PySide6.QtGui import QAction, QKeySequence, QShortcut, QShowEvent
+from PySide6.QtGui import QAction, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFileDialog,
@@ -45,6 +44,7 @@ from app.catalog.validation import CONDITION_LABELS, CatalogError, format_price
 from app.ui.context import UiContext, show_error
 from app.ui.crosslist_dialog import CrosslistDialog
 from app.ui.csv_import_dialog import CsvImportDialog
+from app.ui.lazy_refresh import LazyRefresh
 from app.ui.product_editor import ProductEditor
 
 COLUMNS: tuple[str, ...] = (
@@ -221,11 +221,7 @@ class ProductsPage(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.status)
 
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.setInterval(REFRESH_DELAY_MS)
-        self._refresh_timer.timeout.connect(self._timer_fired)
-        self._stale = False
+        self.lazy = LazyRefresh(self, self._spawn_refresh, REFRESH_DELAY_MS)
         ctx.relay.jobChanged.connect(self._job_changed)
         self._selection_changed()
 
@@ -264,24 +260,7 @@ class ProductsPage(QWidget):
     def _job_changed(self, _job_id: int, _marketplace: str, status: str) -> None:
         if status not in ("completed", "failed"):
             return
-        # Listings may have changed: reload soon, or when the page is shown again.
-        if self.isVisible():
-            self._refresh_timer.start()
-        else:
-            self._stale = True
-
-    def _timer_fired(self) -> None:
-        if self.isVisible():
-            self._spawn_refresh()
-        else:
-            self._stale = True
-
-    def showEvent(self, event: QShowEvent) -> None:
-        """Reload when listings changed while the page was hidden."""
-        super().showEvent(event)
-        if self._stale:
-            self._stale = False
-            self._spawn_refresh()
+        self.lazy.request()  # listings may have changed
 
     def _changed(self, *_args: Any) -> None:
         self.productsChanged.emit()
