@@ -30,10 +30,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.db.base import utcnow
@@ -41,9 +41,10 @@ from app.events import EventBus, JobCreated, SaleAlert
 from app.marketplace.action_types import find_action_type
 from app.marketplace.errors import JobStateError, RetryableJobError
 from app.marketplace.fields import MARKETPLACE_NAMES, PRICE_KEY
+from app.marketplace.listings import LIVE_STATES
 from app.marketplace.orders import OrderLine
 from app.models.public.marketplace_action_type import MarketplaceActionType
-from app.models.user.marketplace_job import ACTIVE_STATUSES, JobStatus, MarketplaceJob
+from app.models.user.marketplace_job import JobStatus, MarketplaceJob
 from app.models.user.marketplace_listing import ListingState, MarketplaceListing
 from app.models.user.product import Product
 from app.models.user.sale import Sale, SaleStatus
@@ -64,7 +65,6 @@ UPDATE_PRIORITY = 2
 VOID_WORDS = ("cancel", "refund")
 #: The ``input_data`` key that ties a follow-up job to its sale.
 SALE_KEY = "auto_delist"
-_ACTIVE = [s.value for s in ACTIVE_STATUSES]
 _TAKE_ATTEMPTS = 5
 
 products = cast(Table, Product.__table__)
@@ -104,6 +104,23 @@ class SalesOutcome:
         }
 
 
+def _known_since(session: Session, marketplace: str, line: OrderLine, product: Product) -> datetime:
+    """Since when Marketdesk knows the product on that marketplace: the later of the
+    product's creation and its listing row's (a first sync, or a listing imported or
+    linked today, reads older orders: history, not sales to act on)."""
+    since = product.created_at
+    if line.listing_id is not None:
+        listed = session.scalars(
+            select(MarketplaceListing.created_at).where(
+                MarketplaceListing.marketplace == marketplace,
+                MarketplaceListing.listing_id == line.listing_id,
+            )
+        ).first()
+        if listed is not None and listed > since:
+            since = listed
+    return since
+
+
 def record_sales(
     session: Session,
     marketplace: str,
@@ -124,9 +141,11 @@ def record_sales(
         product = session.get(Product, product_id)
         if product is None:
             continue
-        if line.ordered_at is not None and line.ordered_at < product.created_at - CLOCK_TOLERANCE:
+        since = _known_since(session, marketplace, line, product)
+        if line.ordered_at is not None and line.ordered_at < since - CLOCK_TOLERANCE:
             log.info(
-                "%s order %s sold before product %s entered the catalog: history, not a sale",
+                "%s order %s sold before product %s or its listing was known to Marketdesk: "
+                "history, not a sale",
                 marketplace,
                 line.order_id,
                 product_id,
@@ -274,7 +293,7 @@ class _Recorder:
             .where(
                 MarketplaceListing.product_id == product.id,
                 MarketplaceListing.marketplace != sale.marketplace,
-                MarketplaceListing.state == ListingState.ACTIVE,
+                MarketplaceListing.state.in_(LIVE_STATES),
                 MarketplaceListing.listing_id.is_not(None),
             )
             .order_by(MarketplaceListing.marketplace)
@@ -326,14 +345,24 @@ class _Recorder:
         """A job that already does the follow-up: a queued or running delete of the
         listing, or an update that has not started (it will read the new quantity)."""
         action = find_action_type(self.session, marketplace, code)
-        statuses = _ACTIVE if code == "delete" else [JobStatus.PENDING.value]
+        # only a job that runs now: not one the seller paused or scheduled for later
+        runs_now = or_(
+            MarketplaceJob.status == JobStatus.RUNNING.value,
+            and_(
+                MarketplaceJob.status == JobStatus.PENDING.value,
+                MarketplaceJob.run_at <= self.now,
+                MarketplaceJob.priority <= (DELIST_PRIORITY if code == "delete" else 2),
+            ),
+        )
+        if code != "delete":
+            runs_now = and_(MarketplaceJob.status == JobStatus.PENDING.value, runs_now)
         return self.session.scalars(
             select(MarketplaceJob.id)
             .where(
                 MarketplaceJob.product_id == product_id,
                 MarketplaceJob.marketplace == marketplace,
                 MarketplaceJob.action_type_id == action.id,
-                MarketplaceJob.status.in_(statuses),
+                runs_now,
             )
             .order_by(MarketplaceJob.id)
             .limit(1)
@@ -353,18 +382,20 @@ def finish_sales(outcome: SalesOutcome, service: MarketplaceJobService) -> None:
 
 
 def _cancel_publishes(product_ids: set[int], service: MarketplaceJobService) -> None:
+    """Cancel the waiting publish and update jobs of sold-out products (an update would
+    bring back a listing that is being deleted)."""
     with service.db.session(service.user_id, readonly=True) as session:
         waiting = session.scalars(
             select(MarketplaceJob.id)
             .join(MarketplaceActionType, MarketplaceActionType.id == MarketplaceJob.action_type_id)
             .where(
                 MarketplaceJob.product_id.in_(product_ids),
-                MarketplaceActionType.code == "publish",
+                MarketplaceActionType.code.in_(("publish", "update")),
                 MarketplaceJob.status.in_([JobStatus.PENDING.value, JobStatus.PAUSED.value]),
             )
         ).all()
     if waiting:
-        log.info("products %s sold out: cancelling waiting publish job(s) %s", product_ids, waiting)
+        log.info("products %s sold out: cancelling waiting publish/update job(s) %s", product_ids, waiting)
     for job_id in waiting:
         try:
             service.cancel_job(job_id)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
 import httpx
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.db import Database
 from app.inventory.sales import SalesOutcome, finish_sales, record_sales
@@ -206,8 +207,17 @@ class BaseJobHandler(ABC):
             set_orders_cursor(session, marketplace, cursor)
             return counts, sales
 
-        counts, sales = await self.in_session(record)
-        await self.db.run(finish_sales, sales, service)
+        try:
+            counts, sales = await self.in_session(record)
+        except (OperationalError, IntegrityError) as exc:
+            # another sync of the same orders, or a lock conflict: nothing was stored
+            raise RetryableJobError(
+                f"The order sync met a concurrent change and will run again ({exc.orig})"
+            ) from exc
+        try:
+            await self.db.run(finish_sales, sales, service)
+        except Exception:  # the sync is committed: its follow-ups are not worth failing it
+            log.exception("after the order sync of %s", marketplace)
         return {
             "success": True,
             "orders": orders,

@@ -36,6 +36,9 @@ from app.marketplace.matching import (
 from app.models.user.marketplace_listing import ListingState, MarketplaceListing
 from app.models.user.product import Product
 
+#: States of a listing that is (or can become again) for sale.
+LIVE_STATES = (ListingState.ACTIVE, ListingState.INACTIVE, ListingState.DRAFT)
+
 
 @dataclass(frozen=True)
 class RemoteListing:

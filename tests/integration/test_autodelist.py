@@ -22,6 +22,7 @@ from app.inventory.alerts import SaleWatcher, needing_attention
 from app.inventory.sales import delist_key
 from app.marketplace import MarketplaceJobService
 from app.models.user.marketplace_job import MarketplaceJob
+from app.models.user.product import Product
 from tests.fakes import FakeEbay, FakeEtsy
 from tests.support.autodelist import Listed, Shop
 from tests.support.marketplaces import connect_ebay, connect_etsy, make_due
@@ -290,3 +291,42 @@ async def test_a_sold_out_product_is_not_published_again(shop: Shop) -> None:
 
     with shop.db.session(readonly=True) as session:
         assert session.get_one(MarketplaceJob, relist.id).status == "cancelled"
+
+
+async def test_orders_before_a_listing_was_imported_are_history(shop: Shop) -> None:
+    listed = await shop.list_everywhere("AD-IMPORTED")
+    # the product existed long ago, but its Vinted item became known to Marketdesk today:
+    # a sale of yesterday is the item's history, not a sale to act on
+    with shop.db.session() as session, session.begin():
+        product = session.get_one(Product, listed.product_id)
+        product.created_at = datetime.now(UTC) - timedelta(days=30)
+    vinted_sale(shop, listed, "V-YESTERDAY", when=datetime.now(UTC) - timedelta(days=1))
+
+    result = await shop.sync("vinted")
+
+    assert (result["new_lines"], result["sales"]) == (1, 0)
+    assert shop.quantity(listed.product_id) == 1
+
+
+async def test_a_paused_delete_is_not_taken_for_the_delist(shop: Shop) -> None:
+    listed = await shop.list_everywhere("AD-PAUSED")
+    service = MarketplaceJobService(shop.db)
+    held = service.create_job("ebay", "delete", listed.product_id, priority=4)
+    service.pause_job(held.id)
+    shop.etsy.add_receipt(int(listed.etsy), quantity=1)
+
+    await shop.sync("etsy")
+
+    (sale,) = shop.sales()
+    ebay_action = next(a for a in sale.actions if a["marketplace"] == "ebay")
+    assert ebay_action["job_id"] != held.id  # its own delete, at priority 1, runs now
+    with shop.db.session(readonly=True) as session:
+        own = session.get_one(MarketplaceJob, ebay_action["job_id"])
+        assert (own.priority, own.status) == (1, "pending")
+
+
+async def test_etsy_publish_refuses_a_product_already_live_there(shop: Shop) -> None:
+    listed = await shop.list_everywhere("AD-TWICE")
+    result = await shop.job("etsy", "publish", listed.product_id)
+    assert result["status"] == "failed"
+    assert f"already on Etsy as listing {listed.etsy}" in result["error"]

@@ -22,7 +22,7 @@ from app.bridge.errors import PluginCallError
 from app.marketplace.base_handler import BaseJobHandler
 from app.marketplace.errors import AuthRequiredError, PermanentJobError, RetryableJobError
 from app.marketplace.fields import FieldError, product_problems, resolve_fields
-from app.marketplace.listings import RemoteListing
+from app.marketplace.listings import LIVE_STATES, RemoteListing
 from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.marketplace_listing import ListingState, MarketplaceListing
 from app.models.user.product import Product
@@ -44,7 +44,6 @@ STATES = {
     "sold": ListingState.SOLD_OUT,
 }
 _ITEM_URL = re.compile(r"/items/(\d+)")
-LIVE_STATES = (ListingState.ACTIVE, ListingState.INACTIVE, ListingState.DRAFT)
 
 
 @dataclass

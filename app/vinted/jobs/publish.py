@@ -12,8 +12,9 @@ from typing import Any
 
 from app.marketplace.errors import PermanentJobError
 from app.marketplace.fields import photo_files
+from app.marketplace.listings import LIVE_STATES
 from app.models.user.marketplace_job import MarketplaceJob
-from app.vinted.jobs.base import LIVE_STATES, VintedJobHandler, check_product, remote_listing
+from app.vinted.jobs.base import VintedJobHandler, check_product, remote_listing
 from app.vinted.jobs.items import item_fields
 
 
