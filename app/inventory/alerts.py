@@ -222,3 +222,58 @@ class SaleWatcher(Follower):
             pending = session.scalars(select(Sale.actions).where(Sale.status.in_(UNSETTLED)))
             watched = {int(action["job_id"]) for actions in pending for action in actions}
         return alerts, watched
+
+
+@dataclass(frozen=True)
+class SaleLine:
+    """A recorded sale with what was done about it, for the dashboard."""
+
+    sale_id: int
+    marketplace: str
+    order_id: str
+    title: str
+    quantity: int
+    quantity_before: int
+    quantity_after: int
+    status: str
+    #: (marketplace, action, job id, the job's status) of each follow-up job.
+    actions: tuple[tuple[str, str, int, str], ...]
+
+
+def recent_sales(session: Session, limit: int = 20) -> list[SaleLine]:
+    """The newest sales and the state of their delete/update jobs, newest first."""
+    rows = session.execute(
+        select(Sale, Product.title)
+        .outerjoin(Product, Product.id == Sale.product_id)
+        .order_by(Sale.id.desc())
+        .limit(limit)
+    ).all()
+    job_ids = {int(action["job_id"]) for sale, _ in rows for action in sale.actions}
+    statuses: dict[int, str] = {}
+    if job_ids:
+        found = session.execute(
+            select(MarketplaceJob.id, MarketplaceJob.status).where(MarketplaceJob.id.in_(job_ids))
+        )
+        statuses = {int(job_id): str(status) for job_id, status in found}
+    return [
+        SaleLine(
+            sale.id,
+            sale.marketplace,
+            sale.order_id,
+            title or "(no longer in the catalog)",
+            sale.quantity,
+            sale.quantity_before,
+            sale.quantity_after,
+            sale.status,
+            tuple(
+                (
+                    str(action["marketplace"]),
+                    str(action["action"]),
+                    int(action["job_id"]),
+                    statuses.get(int(action["job_id"]), "gone"),
+                )
+                for action in sale.actions
+            ),
+        )
+        for sale, title in rows
+    ]

@@ -28,7 +28,7 @@ from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.marketplace_job_stats import MARKETPLACE_VALUES
 from app.ui.bridge_box import UNAVAILABLE, bridge_summary, current_state
 from app.ui.context import UiContext
-from app.ui.sales_box import SalesAttentionBox
+from app.ui.sales_box import RecentSalesBox, SalesAttentionBox
 
 STATUSES = ("pending", "running", "paused", "completed", "failed", "cancelled", "expired")
 REFRESH_DELAY_MS = 300
@@ -101,6 +101,8 @@ class DashboardPage(QWidget):
 
         self.sales = SalesAttentionBox(ctx)
         layout.addWidget(self.sales, 1)
+        self.recent_sales = RecentSalesBox(ctx)
+        layout.addWidget(self.recent_sales, 1)
 
         failures = QGroupBox("Recent failures")
         failures_layout = QVBoxLayout(failures)
@@ -168,6 +170,7 @@ class DashboardPage(QWidget):
         actions = self.action_codes
         counts, failures = await self.ctx.run(_snapshot, self.service)
         await self.sales.refresh()
+        await self.recent_sales.refresh()
         for (marketplace, status), label in self.count_labels.items():
             label.setText(str(counts[marketplace].get(status, 0)))
         self.failures.clear()

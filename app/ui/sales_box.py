@@ -1,4 +1,5 @@
-"""The dashboard's "Sales needing attention": oversells and delists that finally failed.
+"""The dashboard's sales: those needing attention (oversells, delists that finally failed),
+and every recent sale with its follow-up jobs.
 
 Loaded from the ``sales`` table at each refresh (:func:`app.inventory.alerts.needing_attention`)
 and kept live from :attr:`app.ui.relay.EventRelay.saleAlert`: a new alert goes on top,
@@ -11,7 +12,7 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QGroupBox, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from app.events import SaleAlert
-from app.inventory.alerts import SaleNotice, needing_attention
+from app.inventory.alerts import SaleLine, SaleNotice, needing_attention, recent_sales
 from app.marketplace.job_forms import DISPLAY
 from app.ui.context import UiContext
 
@@ -89,3 +90,46 @@ class SalesAttentionBox(QGroupBox):
             text = notice_text(_kind(notice), notice.marketplace, notice.order_id, notice.message)
             self._put(notice.sale_id, text)
         self._show_empty()
+
+
+def sale_text(line: SaleLine) -> str:
+    """One line of the recent sales: where, what, the stock, and each follow-up job."""
+    where = f"{DISPLAY.get(line.marketplace, line.marketplace)} order {line.order_id}"
+    stock = f"{line.quantity} sold ({line.quantity_before} \u2192 {line.quantity_after})"
+    done = ", ".join(
+        f"{DISPLAY.get(mp, mp)} {action} #{job_id} {status}"
+        for mp, action, job_id, status in line.actions
+    )
+    return f"{where}: {line.title}, {stock} \u2014 {done or 'nothing else to do'} [{line.status}]"
+
+
+class RecentSalesBox(QGroupBox):
+    """Every recent sale and what Marketdesk did about it (reloaded with the dashboard)."""
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__("Recent sales", parent)
+        self.ctx = ctx
+        self.setObjectName("recentSales")
+        layout = QVBoxLayout(self)
+        self.list = QListWidget()
+        self.list.setObjectName("recentSalesList")
+        self.list.setWordWrap(True)
+        layout.addWidget(self.list)
+
+    def texts(self) -> list[str]:
+        """The lines shown, newest first (tests)."""
+        return [self.list.item(row).text() for row in range(self.list.count())]
+
+    async def refresh(self) -> None:
+        """Reload from the database."""
+
+        def load() -> list[SaleLine]:
+            with self.ctx.db.session(self.ctx.user_id, readonly=True) as session:
+                return recent_sales(session)
+
+        lines = await self.ctx.run(load)
+        self.list.clear()
+        for line in lines:
+            self.list.addItem(sale_text(line))
+        if not lines:
+            self.list.addItem("No sale recorded yet: order syncs record each one here.")

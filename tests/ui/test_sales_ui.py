@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QDate, QDateTime, QSettings, QTime
 from PySide6.QtWidgets import QApplication
+from sqlalchemy import select
 
 from app.db import Database
 from app.events import SaleAlert
@@ -211,3 +212,23 @@ async def test_a_job_can_be_scheduled_with_run_at(ctx: UiContext, db: Database) 
     await form.create_job()
     newest = MarketplaceJobService(db).list_jobs()[0]
     assert abs(newest.run_at - datetime.now(UTC)) < timedelta(minutes=1)
+
+
+async def test_dashboard_lists_recent_sales_with_their_jobs(ctx: UiContext, db: Database) -> None:
+    add_sales(db)
+    with db.session() as session, session.begin():
+        sale = session.scalars(select(Sale).where(Sale.order_id == "E-1")).one()
+        product_id = sale.product_id
+    job = MarketplaceJobService(db).create_job("ebay", "delete", product_id, priority=1)
+    with db.session() as session, session.begin():
+        sale = session.scalars(select(Sale).where(Sale.order_id == "E-1")).one()
+        sale.actions = [{"job_id": job.id, "marketplace": "ebay", "action": "delete"}]
+    page = DashboardPage(ctx)
+    await page.refresh()
+    lines = page.recent_sales.texts()
+    assert len(lines) == 3
+    assert lines[0].startswith("Vinted order V-1: Denim jacket, 1 sold (0 \u2192 0)")
+    assert lines[-1] == (
+        f"Etsy order E-1: Denim jacket, 1 sold (1 \u2192 0) \u2014 eBay delete #{job.id} "
+        "pending [done]"
+    )
