@@ -10,12 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QWidget
 
 from app.marketplace.job_forms import DISPLAY
 from app.marketplace.listing_review import ListingView
+from app.ui.rows_model import RowsModel
 
 COLUMNS: tuple[str, ...] = (
     "Marketplace",
@@ -57,35 +58,15 @@ def listing_text(view: ListingView, column: int) -> str:
     return values[column]
 
 
-class ListingsModel(QAbstractTableModel):
+class ListingsModel(RowsModel[ListingView]):
     """The listings as table rows (``ROW_ID_ROLE``: the listing row's id)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[ListingView] = []
-
-    def set_rows(self, rows: list[ListingView]) -> None:
-        """Show ``rows`` instead of the current ones."""
-        self.beginResetModel()
-        self.rows = list(rows)
-        self.endResetModel()
+        super().__init__(COLUMNS, parent)
 
     def view(self, row_id: int) -> ListingView | None:
         """The loaded listing with row id ``row_id``."""
         return next((view for view in self.rows if view.id == row_id), None)
-
-    def rowCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: _Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return COLUMNS[section]
-        return None
 
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():
