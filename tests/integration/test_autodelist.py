@@ -6,8 +6,7 @@ real bridge; every test runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from tests.support.autodelist import Listed, Shop
 from tests.support.marketplaces import connect_ebay, connect_etsy, make_due
 from tests.support.plugin_client import PluginAnswer, ScriptedPlugin
 from tests.support.vinted_script import ScriptedVinted
+from tests.support.waiting import wait_until
 
 TOKEN = "autodelist-tests"
 
@@ -76,14 +76,6 @@ def vinted_sale(shop: Shop, listed: Listed, order_id: str, when: datetime | None
 
 def alerts(shop: Shop) -> list[SaleAlert]:
     return [event for event in shop.events if isinstance(event, SaleAlert)]
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 async def test_a_sale_on_etsy_delists_the_product_on_ebay_and_vinted(shop: Shop) -> None:

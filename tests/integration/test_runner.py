@@ -14,15 +14,9 @@ from app.marketplace.base_handler import BaseJobHandler
 from app.marketplace.runner import JobRunner
 from app.models import MarketplaceActionType
 from app.models.user.marketplace_job import MarketplaceJob
+from tests.support.waiting import wait_until
 
 Handlers = dict[str, type[BaseJobHandler]]
-
-
-async def wait_for(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        await asyncio.sleep(0.02)
 
 
 class Recorder(BaseJobHandler):
@@ -54,7 +48,7 @@ async def test_wakes_at_once_when_a_job_is_created(db: Database, handlers: Handl
     await asyncio.sleep(0.3)  # idle, waiting on a 30 s poll
     created = time.monotonic()
     job = await asyncio.to_thread(service.create_job, marketplace="etsy", action_code="sync")
-    await wait_for(lambda: service.get_job(job.id).status == "completed", timeout=5)
+    await wait_until(lambda: service.get_job(job.id).status == "completed", timeout=5)
     assert time.monotonic() - created < 1.0
     runner.stop()
     await task
@@ -72,7 +66,7 @@ async def test_concurrency_per_marketplace(
         MarketplaceJobProcessor(db, handlers=registry), apply_rate_limits=False, poll_seconds=0.05
     )
     task = asyncio.create_task(runner.run())
-    await wait_for(lambda: service.count_by_status()["completed"] == 6)
+    await wait_until(lambda: service.count_by_status()["completed"] == 6)
     runner.stop()
     await task
     assert Recorder.peak == 1  # Vinted: one browser tab, one action at a time
@@ -93,7 +87,7 @@ async def test_rate_limit_of_action_type_spaces_starts(
         MarketplaceJobProcessor(db, handlers={"update_ebay": Recorder}), poll_seconds=0.05
     )
     task = asyncio.create_task(runner.run())
-    await wait_for(lambda: service.count_by_status()["completed"] == 4)
+    await wait_until(lambda: service.count_by_status()["completed"] == 4)
     runner.stop()
     await task
     times = sorted(t for t, _ in Recorder.starts)
@@ -108,7 +102,7 @@ async def test_graceful_stop_releases_running_jobs(db: Database, handlers: Handl
     )
     runner = JobRunner(MarketplaceJobProcessor(db, handlers=handlers), stop_timeout=0.3)
     task = asyncio.create_task(runner.run())
-    await wait_for(lambda: service.get_job(job.id).status == "running")
+    await wait_until(lambda: service.get_job(job.id).status == "running")
     runner.stop()
     await asyncio.wait_for(task, timeout=5)
     released = service.get_job(job.id)
@@ -126,7 +120,7 @@ async def test_housekeeping_reaps_a_dead_workers_job(db: Database, handlers: Han
     alive = MarketplaceJobProcessor(db, handlers=handlers)
     runner = JobRunner(alive, housekeeping_seconds=0.2, poll_seconds=0.05)
     task = asyncio.create_task(runner.run())
-    await wait_for(lambda: service.get_job(job.id).status == "completed", timeout=10)
+    await wait_until(lambda: service.get_job(job.id).status == "completed", timeout=10)
     runner.stop()
     await task
     final = service.get_job(job.id)

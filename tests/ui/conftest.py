@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +21,12 @@ from PySide6.QtCore import QSettings, SignalInstance
 from PySide6.QtWidgets import QApplication
 
 from app.db import Database
+from app.secret_store import KeyringSecretStore
 from app.ui.context import UiContext
 from app.ui.relay import EventRelay
+from app.workbench import Workbench
+from tests.support.handlers import scripted_registry
+from tests.support.keyring import MemoryKeyring
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -88,3 +92,30 @@ def ctx(
     context = UiContext(db, relay, settings, on_error=lambda what, exc: errors.append((what, exc)))
     yield context
     relay.close()
+
+
+@pytest.fixture
+def new_workbench(
+    db: Database, tmp_path: Path, keyring_backend: MemoryKeyring
+) -> Callable[[], Workbench]:
+    """Makes a workbench per start of the program (same data folder, same keyring), with
+    scripted handlers and its bridge on a free port (never the default one)."""
+
+    def make() -> Workbench:
+        return Workbench(
+            db,
+            tmp_path,
+            secrets=KeyringSecretStore(keyring_backend),
+            handlers=scripted_registry(),
+            poll_seconds=0.2,
+            stop_timeout=2.0,
+            bridge_port=0,
+        )
+
+    return make
+
+
+@pytest.fixture
+def workbench(new_workbench: Callable[[], Workbench]) -> Workbench:
+    """A workbench for the test (see :func:`new_workbench`)."""
+    return new_workbench()

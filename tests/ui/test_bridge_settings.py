@@ -30,9 +30,9 @@ from app.ui.desktop import Desktop
 from app.ui.relay import EventRelay
 from app.ui.settings_page import SettingsPage
 from app.workbench import Workbench
-from tests.support.handlers import scripted_registry
 from tests.support.keyring import MemoryKeyring
 from tests.support.plugin_client import ScriptedPlugin
+from tests.support.waiting import wait_until
 
 Errors = list[tuple[str, BaseException]]
 LOGGED_OUT = {"logged_in": False, "user_id": None, "login": None, "domain": "www.vinted.fr"}
@@ -42,20 +42,6 @@ LOGGED_OUT = {"logged_in": False, "user_id": None, "login": None, "domain": "www
 def no_port_override(monkeypatch: pytest.MonkeyPatch) -> None:
     """The saved settings decide the port, not the environment of the test run."""
     monkeypatch.delenv(PORT_ENV, raising=False)
-
-
-@pytest.fixture
-def workbench(db: Database, tmp_path: Path, keyring_backend: MemoryKeyring) -> Workbench:
-    """A workbench whose bridge listens on a free port (never the default one)."""
-    return Workbench(
-        db,
-        tmp_path,
-        secrets=KeyringSecretStore(keyring_backend),
-        handlers=scripted_registry(),
-        poll_seconds=0.2,
-        stop_timeout=2.0,
-        bridge_port=0,
-    )
 
 
 @pytest.fixture
@@ -77,13 +63,6 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
     return port
-
-
-async def wait_until(condition: Callable[[], object], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 def agree(_parent: object, _title: str, _text: str, then: Callable[[], None]) -> None:

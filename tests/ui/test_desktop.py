@@ -14,33 +14,11 @@ from PySide6.QtWidgets import QApplication
 
 from app.db import Database
 from app.marketplace import MarketplaceJobService
-from app.secret_store import KeyringSecretStore
 from app.ui.boot import show_first_frame
 from app.ui.desktop import Desktop
 from app.workbench import Workbench
 from tests.fakes import FakeEbay
-from tests.support.handlers import scripted_registry
-from tests.support.keyring import MemoryKeyring
-
-
-@pytest.fixture
-def workbench(db: Database, tmp_path: Path, keyring_backend: MemoryKeyring) -> Workbench:
-    return Workbench(
-        db,
-        tmp_path,
-        secrets=KeyringSecretStore(keyring_backend),
-        handlers=scripted_registry(),
-        poll_seconds=0.2,
-        stop_timeout=2.0,
-        bridge_port=0,
-    )
-
-
-async def wait_for(condition: object, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():  # type: ignore[operator]
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.05)
+from tests.support.waiting import wait_until
 
 
 async def test_start_process_and_close_leaves_nothing_running(
@@ -58,15 +36,15 @@ async def test_start_process_and_close_leaves_nothing_running(
     assert not first_frame.isVisible()  # the real window took its place
     service = MarketplaceJobService(db)
     quick = service.create_job(marketplace="ebay", action_code="sync", input_data={})
-    await wait_for(lambda: service.get_job(quick.id).status == "completed")
+    await wait_until(lambda: service.get_job(quick.id).status == "completed")
     # the dashboard follows the queue
     label = window.dashboard.count_labels[("ebay", "completed")]
-    await wait_for(lambda: label.text() == "1")
+    await wait_until(lambda: label.text() == "1")
 
     slow = service.create_job(
         marketplace="etsy", action_code="sync", input_data={"sleep": 30, "ignore_cancel": True}
     )
-    await wait_for(lambda: service.get_job(slow.id).status == "running")
+    await wait_until(lambda: service.get_job(slow.id).status == "running")
     window.request_quit()
     assert desktop.closed.is_set()
     await asyncio.wait_for(desktop.close(), 15)
@@ -104,14 +82,14 @@ async def test_pause_toggle_stops_claiming(
     window = await desktop.open()
     try:
         window.dashboard.processing_button.click()  # pause
-        await wait_for(lambda: not workbench.processing)
+        await wait_until(lambda: not workbench.processing)
         assert window.dashboard.processing_label.text() == "Paused: jobs wait in the queue"
         service = MarketplaceJobService(db)
         job = service.create_job(marketplace="ebay", action_code="sync")
         await asyncio.sleep(0.5)
         assert service.get_job(job.id).status == "pending"
         window.dashboard.processing_button.click()  # resume
-        await wait_for(lambda: service.get_job(job.id).status == "completed")
+        await wait_until(lambda: service.get_job(job.id).status == "completed")
     finally:
         window.request_quit()
         await desktop.close()
@@ -149,7 +127,7 @@ async def test_settings_connect_ebay_by_paste(
         await box.finish()
         assert box.status.text().startswith("Connected as fake_seller until ")
         label = window.dashboard.connection_labels["ebay"]
-        await wait_for(lambda: label.text() == "eBay: connected as fake_seller")
+        await wait_until(lambda: label.text() == "eBay: connected as fake_seller")
         box.paste.setText("garbage")
         await box.disconnect_account()
         assert box.status.text() == "Not connected"

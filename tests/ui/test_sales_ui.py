@@ -4,12 +4,10 @@ and the new-job form's "Run at"."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from PySide6.QtCore import QDate, QDateTime, QSettings, QTime
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
@@ -19,35 +17,13 @@ from app.events import SaleAlert
 from app.inventory.schedule import load_schedules, save_interval
 from app.marketplace import MarketplaceJobService
 from app.models import Product, Sale
-from app.secret_store import KeyringSecretStore
 from app.ui.context import UiContext
 from app.ui.dashboard_page import DashboardPage
 from app.ui.desktop import Desktop
 from app.ui.new_job_page import NewJobPage
 from app.ui.order_sync_box import OrderSyncBox
 from app.workbench import Workbench
-from tests.support.handlers import scripted_registry
-from tests.support.keyring import MemoryKeyring
-
-
-@pytest.fixture
-def workbench(db: Database, tmp_path: Path, keyring_backend: MemoryKeyring) -> Workbench:
-    return Workbench(
-        db,
-        tmp_path,
-        secrets=KeyringSecretStore(keyring_backend),
-        handlers=scripted_registry(),
-        poll_seconds=0.2,
-        stop_timeout=2.0,
-        bridge_port=0,
-    )
-
-
-async def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
+from tests.support.waiting import wait_until
 
 
 def add_sales(db: Database) -> tuple[int, int]:
@@ -100,7 +76,7 @@ async def test_dashboard_lists_sales_needing_attention(ctx: UiContext, db: Datab
     # live: a new alert goes on top, an alert about a listed sale replaces its line
     db.events.publish(SaleAlert(99, None, "etsy", "oversell", "sold on Etsy and eBay"))
     db.events.publish(SaleAlert(oversold, None, "vinted", "delist_failed", "eBay said no"))
-    await wait_for(lambda: len(box.texts()) == 3 and "eBay said no" in box.texts()[1])
+    await wait_until(lambda: len(box.texts()) == 3 and "eBay said no" in box.texts()[1])
     assert box.texts() == [
         "Oversold — Etsy: sold on Etsy and eBay",
         "Delist failed — Vinted: eBay said no",
@@ -124,15 +100,15 @@ async def test_tray_alarms_about_sales_and_the_schedule_runs_with_processing(
         assert workbench.scheduler.running and workbench.sales.running
         db.events.publish(SaleAlert(1, 7, "etsy", "oversell", "Oversold: Etsy order 1 …"))
         db.events.publish(SaleAlert(2, 7, "ebay", "oversell", "Oversold: eBay order 2 …"))
-        await wait_for(lambda: bool(notified))
+        await wait_until(lambda: bool(notified))
         assert notified == [("Sold twice!", "2 sales need attention: see the dashboard", True)]
         message = "“Denim jacket” sold on Etsy … End the listing on eBay by hand"
         db.events.publish(SaleAlert(3, 7, "etsy", "delist_failed", message))
-        await wait_for(lambda: len(notified) == 2)
+        await wait_until(lambda: len(notified) == 2)
         assert notified[1] == ("Could not end a sold listing", message, True)
         assert window.dashboard.sales.texts()[0].endswith(message)
         window.dashboard.processing_button.click()  # pause: the schedule stops too
-        await wait_for(lambda: not workbench.scheduler.running)
+        await wait_until(lambda: not workbench.scheduler.running)
         assert not workbench.sales.running
     finally:
         window.request_quit()

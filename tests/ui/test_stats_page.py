@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 import numpy as np
@@ -18,6 +18,7 @@ from app.marketplace.base_handler import BaseJobHandler
 from app.ui.context import UiContext
 from app.ui.stats_page import StatsPage, day_seconds, failure_threshold
 from tests.support.stats import add_stats
+from tests.support.waiting import wait_until
 from tests.ui.conftest import signal_future
 
 #: (marketplace, action, day, successes, failures, total duration in ms)
@@ -40,13 +41,6 @@ async def settle(page: StatsPage, ctx: UiContext) -> None:
     """Let a scheduled refresh run, then wait for every page task."""
     await asyncio.sleep(0.3)
     await ctx.drain()
-
-
-async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 def table_text(page: StatsPage) -> list[list[str]]:

@@ -23,16 +23,14 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app.bridge.config import PORT_ENV
 from app.db import Database
-from app.secret_store import KeyringSecretStore
 from app.ui.desktop import Desktop
 from app.ui.main_window import MainWindow
 from app.ui.settings_page import AccountBox
 from app.ui.welcome import DONE_KEY, WelcomeDialog, welcome_done
 from app.workbench import Workbench
 from tests.fakes import FakeEbay
-from tests.support.handlers import scripted_registry
-from tests.support.keyring import MemoryKeyring
 from tests.support.plugin_client import ScriptedPlugin
+from tests.support.waiting import wait_until
 
 Program = tuple[Desktop, MainWindow]
 
@@ -41,26 +39,6 @@ Program = tuple[Desktop, MainWindow]
 def no_port_override(monkeypatch: pytest.MonkeyPatch) -> None:
     """The bridge listens on the port the test gives it, not the environment's."""
     monkeypatch.delenv(PORT_ENV, raising=False)
-
-
-@pytest.fixture
-def new_workbench(
-    db: Database, tmp_path: Path, keyring_backend: MemoryKeyring
-) -> Callable[[], Workbench]:
-    """Makes a workbench per start of the program (same data folder, same keyring)."""
-
-    def make() -> Workbench:
-        return Workbench(
-            db,
-            tmp_path,
-            secrets=KeyringSecretStore(keyring_backend),
-            handlers=scripted_registry(),
-            poll_seconds=0.2,
-            stop_timeout=2.0,
-            bridge_port=0,
-        )
-
-    return make
 
 
 @asynccontextmanager
@@ -95,13 +73,6 @@ def shown_welcome(desktop: Desktop) -> WelcomeDialog:
     welcome = desktop.welcome
     assert welcome is not None and welcome.isVisible()
     return welcome
-
-
-async def wait_until(condition: Callable[[], object], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not condition():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
 
 
 async def test_first_start_shows_the_welcome_and_next_back_move_through_it(
