@@ -31,6 +31,7 @@ from app.marketplace.errors import (
 )
 from app.marketplace.fields import MARKETPLACE_NAMES, PRICE_KEY, FieldError, parse_price
 from app.marketplace.listings import (
+    LIVE_STATES,
     RemoteListing,
     SyncCounts,
     link_listing,
@@ -131,6 +132,11 @@ class BaseJobHandler(ABC):
                 self._account_settings = await accounts.settings(self.marketplace)
         return self._account_settings
 
+    async def account_defaults(self) -> dict[str, Any]:
+        """The seller's default field values for this marketplace."""
+        settings = await self.account_settings()
+        return dict(settings.defaults) if settings is not None else {}
+
     async def load_product(self, product_id: int | None) -> Product:
         """The job's catalog product, or a permanent failure when it is gone."""
         product_id = self.require_product_id(product_id)
@@ -177,6 +183,15 @@ class BaseJobHandler(ABC):
     async def link_listing(self, product_id: int, remote: RemoteListing) -> MarketplaceListing:
         """Link the product to an existing listing on this marketplace."""
         return await self.in_session(link_listing, product_id, self.marketplace, remote)
+
+    async def refuse_if_live(self, product_id: int, noun: str = "listing") -> None:
+        """A permanent failure when the product is already (still) listed here."""
+        existing = await self.product_listing(product_id)
+        if existing is not None and existing.listing_id and existing.state in LIVE_STATES:
+            raise PermanentJobError(
+                f"Product {product_id} is already on {MARKETPLACE_NAMES[self.marketplace]} as "
+                f"{noun} {existing.listing_id}: update it instead"
+            )
 
     async def mark_listing(self, product_id: int, state: str) -> None:
         """Set the state of the product's listing on this marketplace."""
@@ -352,8 +367,3 @@ class DirectAPIJobHandler(BaseJobHandler):
                 f"{self.marketplace} jobs need a connected account: connect it in Settings"
             )
         return await accounts.client(self.marketplace)
-
-    async def account_defaults(self) -> dict[str, Any]:
-        """The seller's default field values for this marketplace."""
-        settings = await self.account_settings()
-        return dict(settings.defaults) if settings is not None else {}

@@ -182,8 +182,6 @@ def set_listing_state(session: Session, product_id: int, marketplace: str, state
         row.updated_at = row.last_synced_at = utcnow()
 
 
-#: Listings a complete sync marks ended when the marketplace no longer reports them.
-_LIVE = (ListingState.ACTIVE, ListingState.INACTIVE, ListingState.DRAFT)
 #: Listings whose row a new listing of the same product (same SKU) may take over.
 _GONE = (ListingState.ENDED, ListingState.DELETED)
 
@@ -274,7 +272,7 @@ class _Reconciler:
         """Mark known live listings the marketplace no longer reports ended; how many."""
         ended = 0
         for row in self.rows:
-            if row.id not in seen and row.state in _LIVE and row.listing_id:
+            if row.id not in seen and row.state in LIVE_STATES and row.listing_id:
                 row.state = ListingState.ENDED
                 row.updated_at = self.now
                 ended += 1

@@ -67,7 +67,7 @@ def application() -> QApplication:
     return app
 
 
-def show_first_frame(argv: Sequence[str] = ()) -> tuple[QApplication, FirstFrame]:
+def show_first_frame() -> tuple[QApplication, FirstFrame]:
     """The QApplication and its painted first frame."""
     app = application()
     frame = FirstFrame()
@@ -86,7 +86,7 @@ def close_first_frame() -> None:
 
 def run(argv: Sequence[str]) -> int:
     """Show the first frame, then run the command line's window path (it opens the window)."""
-    show_first_frame(argv)
+    show_first_frame()
     from app.cli.main import main as cli_main
 
     code = cli_main(list(argv))

@@ -47,14 +47,13 @@ from app.marketplace.job_forms import DISPLAY
 from app.marketplace.stats_queries import StatsQuery, StatsSnapshot, load_snapshot
 from app.models.user.marketplace_job_stats import MARKETPLACE_VALUES
 from app.ui.context import UiContext
+from app.ui.settings_page import ALERT_KEY, DEFAULT_ALERT
 
 log = logging.getLogger("marketdesk.ui")
 
 REFRESH_DELAY_MS = 250
 PRESETS = (7, 30, 365)
 DEFAULT_DAYS = 30
-ALERT_KEY = "alerts/failure_rate"
-DEFAULT_ALERT = 0.25
 #: Fewer finished jobs than this today never raise an alert (1 failure of 2 is noise).
 ALERT_MIN_JOBS = 10
 #: A fixed colour per marketplace, the same on every chart.

@@ -12,9 +12,8 @@ from typing import Any
 
 from app.etsy.jobs import fields as etsy_fields
 from app.etsy.jobs.base import EtsyJobHandler, remote_listing
-from app.marketplace.errors import PermanentJobError
 from app.marketplace.fields import photo_files
-from app.marketplace.listings import LIVE_STATES, RemoteListing
+from app.marketplace.listings import RemoteListing
 from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.marketplace_listing import ListingState
 
@@ -30,12 +29,7 @@ class PublishEtsyHandler(EtsyJobHandler):
         etsy_fields.check_product(product, publishing=True)
         price = self.listing_price(job, product)
         photos = photo_files(product, self.context.photos_dir, "Etsy")
-        existing = await self.product_listing(product.id)
-        if existing is not None and existing.listing_id and existing.state in LIVE_STATES:
-            raise PermanentJobError(
-                f"Product {product.id} is already on Etsy as listing {existing.listing_id}: "
-                "update it instead"
-            )
+        await self.refuse_if_live(product.id, "listing")
         client, shop_id = await self.etsy()
 
         async def draft() -> dict[str, Any]:

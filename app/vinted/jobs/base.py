@@ -43,6 +43,8 @@ STATES = {
     "draft": ListingState.DRAFT,
     "sold": ListingState.SOLD_OUT,
 }
+#: Items per wardrobe page (Vinted's largest page).
+WARDROBE_PAGE = 96
 _ITEM_URL = re.compile(r"/items/(\d+)")
 
 
@@ -151,8 +153,7 @@ class VintedJobHandler(BaseJobHandler):
 
     async def fields(self, job: MarketplaceJob, product: Product) -> dict[str, Any]:
         """The job's Vinted fields: job input, else seller defaults, else the product's."""
-        settings = await self.account_settings()
-        defaults = {**product_defaults(product), **(dict(settings.defaults) if settings else {})}
+        defaults = {**product_defaults(product), **await self.account_defaults()}
         return resolve_fields("Vinted", VINTED_FIELDS, job.input_data, defaults)
 
     async def listed(self, product_id: int, *, live: bool = False) -> MarketplaceListing:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.marketplace.errors import PermanentJobError
 from app.marketplace.fields import photo_files
-from app.marketplace.listings import LIVE_STATES
 from app.models.user.marketplace_job import MarketplaceJob
-from app.vinted.jobs.base import VintedJobHandler, check_product, remote_listing
+from app.vinted.jobs.base import WARDROBE_PAGE, VintedJobHandler, check_product, remote_listing
 from app.vinted.jobs.items import item_fields
 
 
@@ -29,12 +27,7 @@ class PublishVintedHandler(VintedJobHandler):
         price = self.listing_price(job, product)
         fields = await self.fields(job, product)
         photos = photo_files(product, self.context.photos_dir, "Vinted")
-        existing = await self.product_listing(product.id)
-        if existing is not None and existing.listing_id and existing.state in LIVE_STATES:
-            raise PermanentJobError(
-                f"Product {product.id} is already on Vinted as item {existing.listing_id}: "
-                "update it instead"
-            )
+        await self.refuse_if_live(product.id, "item")
         photo_ids = await self.upload_photos(photos)
 
         async def create() -> dict[str, Any]:
@@ -48,14 +41,14 @@ class PublishVintedHandler(VintedJobHandler):
             # item carrying the photos uploaded for it (photo ids are unique on Vinted)
             ours = set(photo_ids)
 
-            def found(page: list[dict[str, Any]]) -> bool:
-                return any(ours & {str(p) for p in item.get("photo_ids") or []} for item in page)
+            def carries_ours(item: dict[str, Any]) -> bool:
+                return bool(ours & {str(p) for p in item.get("photo_ids") or []})
 
-            wardrobe = await self.pages("wardrobe", "items", 96, stop=found)
-            for item in wardrobe.entries:
-                if ours & {str(p) for p in item.get("photo_ids") or []}:
-                    return {"item": item}
-            return None
+            def found(page: list[dict[str, Any]]) -> bool:
+                return any(carries_ours(item) for item in page)
+
+            wardrobe = await self.pages("wardrobe", "items", WARDROBE_PAGE, stop=found)
+            return next(({"item": i} for i in wardrobe.entries if carries_ours(i)), None)
 
         item = (await self.step("create_item", create, recover=find_created))["item"]
         listing = remote_listing(item)

@@ -11,9 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.models.user.marketplace_job import MarketplaceJob
-from app.vinted.jobs.base import VintedJobHandler, remote_listing
-
-PER_PAGE = 96
+from app.vinted.jobs.base import WARDROBE_PAGE, VintedJobHandler, remote_listing
 
 
 class SyncVintedHandler(VintedJobHandler):
@@ -22,7 +20,7 @@ class SyncVintedHandler(VintedJobHandler):
     action_code = "sync"
 
     async def execute(self, job: MarketplaceJob) -> dict[str, Any]:
-        wardrobe = await self.pages("wardrobe", "items", PER_PAGE)
+        wardrobe = await self.pages("wardrobe", "items", WARDROBE_PAGE)
         counts = await self.reconcile_listings(
             [remote_listing(item) for item in wardrobe.entries], complete=wardrobe.complete
         )
