@@ -8,7 +8,10 @@ readable only by the user in the data directory and says so (``secure`` is False
 ``description`` names the file), so the window can tell the seller.
 
 Every call is blocking (D-Bus, file I/O): async code calls the store through
-``asyncio.to_thread``.
+``asyncio.to_thread``. Finding the keyring takes a while (``keyring`` reads its
+backends' entry points, then asks each one), so :func:`open_secret_store` returns a
+store that looks on its first use, off the window's thread like every call, instead of
+while the program starts.
 """
 
 from __future__ import annotations
@@ -19,10 +22,10 @@ import os
 import threading
 from abc import ABC, abstractmethod
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import keyring
-import keyring.errors
-from keyring.backend import KeyringBackend
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 log = logging.getLogger("marketdesk.secrets")
 
@@ -62,6 +65,8 @@ class KeyringSecretStore(SecretStore):
     """Secrets in the OS keyring under the service name ``Marketdesk``."""
 
     def __init__(self, backend: KeyringBackend | None = None, service: str = SERVICE) -> None:
+        import keyring
+
         self.backend = backend or keyring.get_keyring()
         self.service = service
 
@@ -70,18 +75,24 @@ class KeyringSecretStore(SecretStore):
         return f"the system keyring ({type(self.backend).__name__})"
 
     def get(self, name: str) -> str | None:
+        import keyring.errors
+
         try:
             return self.backend.get_password(self.service, name)
         except keyring.errors.KeyringError as exc:
             raise SecretStoreError(f"Could not read {name} from the keyring: {exc}") from exc
 
     def set(self, name: str, value: str) -> None:
+        import keyring.errors
+
         try:
             self.backend.set_password(self.service, name, value)
         except keyring.errors.KeyringError as exc:
             raise SecretStoreError(f"Could not save {name} in the keyring: {exc}") from exc
 
     def delete(self, name: str) -> None:
+        import keyring.errors
+
         try:
             self.backend.delete_password(self.service, name)
         except keyring.errors.PasswordDeleteError:
@@ -150,6 +161,8 @@ class FileSecretStore(SecretStore):
 
 def keyring_available() -> bool:
     """True when ``keyring`` found a real backend (not the "fail" or "null" ones)."""
+    import keyring
+
     chosen = keyring.get_keyring()
     module = type(chosen).__module__
     if module.startswith(("keyring.backends.fail", "keyring.backends.null")):
@@ -160,8 +173,49 @@ def keyring_available() -> bool:
         return False
 
 
+class SystemSecretStore(SecretStore):
+    """The OS keyring when there is one, else the private file; decided on first use."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self._store: SecretStore | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def store(self) -> SecretStore:
+        """The keyring's store or the file's (looked for once, by the first caller)."""
+        with self._lock:
+            if self._store is None:
+                self._store = choose_secret_store(self.data_dir)
+            return self._store
+
+    @property
+    def secure(self) -> bool:  # type: ignore[override]  # known once the store is chosen
+        """False when the secrets sit in the private file."""
+        return self.store.secure
+
+    @property
+    def description(self) -> str:
+        return self.store.description
+
+    def get(self, name: str) -> str | None:
+        return self.store.get(name)
+
+    def set(self, name: str, value: str) -> None:
+        self.store.set(name, value)
+
+    def delete(self, name: str) -> None:
+        self.store.delete(name)
+
+
 def open_secret_store(data_dir: Path) -> SecretStore:
-    """The OS keyring when there is one, else the private file in ``data_dir``."""
+    """The seller's secret store: the OS keyring or the file in ``data_dir``, found on
+    first use (see :class:`SystemSecretStore`)."""
+    return SystemSecretStore(data_dir)
+
+
+def choose_secret_store(data_dir: Path) -> SecretStore:
+    """The OS keyring when there is one, else the private file in ``data_dir`` (blocking)."""
     if keyring_available():
         return KeyringSecretStore()
     store = FileSecretStore(data_dir / FALLBACK_FILE)

@@ -17,23 +17,22 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
-from app.accounts.connector import Connector
 from app.accounts.errors import AccountError, AccountNotConfiguredError
 from app.accounts.settings import AccountSettings, get_account, record_connection, save_settings
 from app.db import Database
-from app.ebay.connector import EbayConnector
-from app.etsy.connector import EtsyConnector
 from app.events import ConnectionChanged
 from app.marketplace.marketplace_job_service import MarketplaceJobService
 from app.models.user.marketplace_account import ConnectionState
-from app.restapi.client import RestClient
-from app.restapi.oauth_flow import new_state
-from app.restapi.tokens import TokenManager, TokenSet
 from app.secret_store import SecretStore
+
+if TYPE_CHECKING:  # the HTTP side is loaded with the first client (start-up speed)
+    import httpx
+
+    from app.accounts.connector import Connector
+    from app.restapi.client import RestClient
+    from app.restapi.tokens import TokenManager, TokenSet
 
 log = logging.getLogger("marketdesk.accounts")
 
@@ -69,11 +68,6 @@ class _Live:
 class AccountManager:
     """The seller's marketplace accounts (eBay, Etsy)."""
 
-    CONNECTORS: ClassVar[dict[str, type[Connector]]] = {
-        "ebay": EbayConnector,
-        "etsy": EtsyConnector,
-    }
-
     def __init__(
         self,
         db: Database,
@@ -88,11 +82,22 @@ class AccountManager:
         self.user_id = user_id
         self.transport = transport
         self.timeout = timeout
-        self._http = httpx.AsyncClient(timeout=httpx.Timeout(timeout), transport=transport)
+        self._http: httpx.AsyncClient | None = None  # made on first use (start-up speed)
         self._live: dict[str, _Live] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         url = db.engine.url.render_as_string(hide_password=True)
         self.namespace = f"{hashlib.sha256(url.encode()).hexdigest()[:12]}/seller-{user_id}"
+
+    @property
+    def http(self) -> httpx.AsyncClient:
+        """The client of the connect flows, shared by the accounts' connectors."""
+        if self._http is None:
+            import httpx
+
+            self._http = httpx.AsyncClient(
+                timeout=httpx.Timeout(self.timeout), transport=self.transport
+            )
+        return self._http
 
     # -- names in the secret store ----------------------------------------------------
     def _key(self, settings: AccountSettings, what: str) -> str:
@@ -102,10 +107,16 @@ class AccountManager:
         )
 
     def _connector_class(self, marketplace: str) -> type[Connector]:
-        try:
-            return self.CONNECTORS[marketplace]
-        except KeyError:
-            raise AccountError(f"marketplace: {marketplace} has no API account") from None
+        """eBay's or Etsy's connector (imported, with its HTTP client, when first needed)."""
+        if marketplace == "ebay":
+            from app.ebay.connector import EbayConnector
+
+            return EbayConnector
+        if marketplace == "etsy":
+            from app.etsy.connector import EtsyConnector
+
+            return EtsyConnector
+        raise AccountError(f"marketplace: {marketplace} has no API account")
 
     # -- settings ---------------------------------------------------------------------
     async def settings(self, marketplace: str) -> AccountSettings | None:
@@ -167,10 +178,12 @@ class AccountManager:
                 f"{cls.display_name}: the app's {cls.secret_name.replace('_', ' ')} is missing: "
                 "enter it in Settings"
             )
-        connector = cls(settings, secret, self._http, self.transport, self.timeout)
+        connector = cls(settings, secret, self.http, self.transport, self.timeout)
 
         async def changed(tokens: TokenSet | None, reason: str | None) -> None:
             await self._tokens_changed(marketplace, tokens, reason)
+
+        from app.restapi.tokens import TokenManager
 
         tokens = TokenManager(
             self._key(settings, "tokens"),
@@ -190,11 +203,16 @@ class AccountManager:
         """Close every client."""
         for marketplace in list(self._live):
             await self._drop(marketplace)
-        await self._http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
     # -- connect flows ----------------------------------------------------------------
     async def begin_ebay(self) -> PendingConsent:
         """Start connecting eBay: the consent page to open in the browser."""
+        from app.ebay.connector import EbayConnector
+        from app.restapi.oauth_flow import new_state
+
         live = await self._live_for("ebay")
         assert isinstance(live.connector, EbayConnector)
         state = new_state()
@@ -202,6 +220,8 @@ class AccountManager:
 
     async def finish_ebay(self, pending: PendingConsent, pasted: str) -> ConnectionStatus:
         """Finish connecting eBay with the address (or code) the seller pasted back."""
+        from app.ebay.connector import EbayConnector
+
         live = await self._live_for("ebay")
         assert isinstance(live.connector, EbayConnector)
         tokens = await live.connector.oauth.exchange(pasted, pending.state)
@@ -211,6 +231,8 @@ class AccountManager:
         self, open_browser: Callable[[str], None], timeout: float = 300.0
     ) -> ConnectionStatus:
         """Connect Etsy: listen on the redirect port, open the consent page, wait."""
+        from app.etsy.connector import EtsyConnector
+
         live = await self._live_for("etsy")
         assert isinstance(live.connector, EtsyConnector)
         tokens = await live.connector.oauth.connect(open_browser, timeout)

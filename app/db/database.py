@@ -24,6 +24,11 @@ log = logging.getLogger("marketdesk.db")
 
 T = TypeVar("T")
 
+#: The newest migration (``migrations/versions``). A database already there is opened
+#: without loading Alembic at all, which keeps it off every start-up but the first after
+#: an upgrade; tests check that this names Alembic's head.
+SCHEMA_HEAD = "20260401_0000"
+
 
 def tenant_schema(user_id: int) -> str:
     """The PostgreSQL schema of seller ``user_id``."""
@@ -111,9 +116,34 @@ class Database:
         """Upgrade the schema to ``revision`` (head by default).
 
         On PostgreSQL the shared tables and every seller's schema are upgraded together, in
-        one transaction: either all of them reach ``revision`` or none changes.
+        one transaction: either all of them reach ``revision`` or none changes. A
+        database already at :data:`SCHEMA_HEAD` is left alone without loading Alembic.
         """
+        if revision == "head" and self.at_head():
+            log.debug("%s is at head %s", self.url.render_as_string(hide_password=True), SCHEMA_HEAD)
+            return
         self._alembic("upgrade", revision)
+
+    def at_head(self) -> bool:
+        """True when the version table names :data:`SCHEMA_HEAD` and nothing else.
+
+        One plain query: no version table yet (a new database), another revision (older,
+        or newer than this program) or several rows all answer False, and the caller
+        leaves the decision to Alembic.
+        """
+        table = "public.alembic_version" if self.is_postgres else "alembic_version"
+        with self.engine.connect() as conn:
+            if self.is_postgres:
+                found = conn.execute(text("SELECT to_regclass(:t)"), {"t": table}).scalar()
+            else:
+                found = conn.execute(
+                    text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :t"),
+                    {"t": table},
+                ).scalar()
+            if found is None:
+                return False
+            versions = conn.execute(text(f"SELECT version_num FROM {table}")).scalars().all()
+        return list(versions) == [SCHEMA_HEAD]
 
     def downgrade(self, revision: str) -> None:
         """Revert the schema (every seller's, on PostgreSQL) to ``revision``.

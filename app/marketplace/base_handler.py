@@ -15,9 +15,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
-import httpx
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.db import Database
@@ -46,6 +45,9 @@ from app.marketplace.retry import parse_retry_after
 from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.marketplace_listing import MarketplaceListing
 from app.models.user.product import Product
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("marketdesk.handlers")
 T = TypeVar("T")
@@ -319,6 +321,8 @@ class BaseJobHandler(ABC):
 
     async def call_http(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
         """Send an HTTP request; non-2xx answers become classified job errors."""
+        import httpx
+
         client = self.context.http
         try:
             if client is None:

@@ -18,13 +18,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from app.db import Database
-from app.ebay.jobs import EBAY_HANDLERS
-from app.etsy.jobs import ETSY_HANDLERS
 from app.events import JobChanged
 from app.marketplace import housekeeping, store
 from app.marketplace.action_types import ActionInfo, check_marketplace, load_action_types
@@ -38,15 +34,32 @@ from app.marketplace.job_run import JobRun
 from app.marketplace.leases import CANCELLED, HeldJob, LeaseKeeper, OutcomeWriter
 from app.marketplace.retry import Failure, Outcome, RetryPolicy
 from app.models.user.marketplace_job import JobStatus, MarketplaceJob
-from app.vinted.jobs import HANDLERS
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("marketdesk.runner")
 
-ALL_HANDLERS: dict[str, type[BaseJobHandler]] = {
-    **HANDLERS,
-    **EBAY_HANDLERS,
-    **ETSY_HANDLERS,
-}
+
+@functools.cache
+def all_handlers() -> dict[str, type[BaseJobHandler]]:
+    """Every marketplace's handlers by ``<action>_<marketplace>`` key.
+
+    Imported on first use, with the marketplaces' HTTP clients: a window that has not
+    started processing yet does not pay for them.
+    """
+    from app.ebay.jobs import EBAY_HANDLERS
+    from app.etsy.jobs import ETSY_HANDLERS
+    from app.vinted.jobs import HANDLERS
+
+    return {**HANDLERS, **EBAY_HANDLERS, **ETSY_HANDLERS}
+
+
+def __getattr__(name: str) -> Any:
+    """``ALL_HANDLERS`` (the seeds' name for the registry), built on first access."""
+    if name == "ALL_HANDLERS":
+        return all_handlers()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def default_worker_id() -> str:
@@ -112,7 +125,7 @@ class MarketplaceJobProcessor:
         self.user_id = user_id
         self.shop_id = shop_id
         self.marketplace = check_marketplace(marketplace) if marketplace else None
-        self.handlers = ALL_HANDLERS if handlers is None else handlers
+        self.handlers = all_handlers() if handlers is None else handlers
         self.worker_id = worker_id or default_worker_id()
         self.lease_seconds = lease_seconds
         self.cancel_grace_seconds = cancel_grace_seconds

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-import httpx
-
 from app.marketplace.errors import (
     AuthRequiredError,
     PermanentJobError,
@@ -67,6 +65,8 @@ def classify(exc: BaseException) -> Failure:
         return Failure(
             Outcome.RETRY, message if str(exc) else "The marketplace did not answer in time"
         )
+    import httpx  # loaded by then when the failure is an HTTP one
+
     if isinstance(exc, httpx.HTTPStatusError):
         status = exc.response.status_code
         if status == 429 or status >= 500:

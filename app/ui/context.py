@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
@@ -20,7 +20,9 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from app.db import Database
 from app.marketplace.errors import MarketplaceError
 from app.ui.relay import EventRelay
-from app.workbench import Workbench
+
+if TYPE_CHECKING:
+    from app.workbench import Workbench
 
 log = logging.getLogger("marketdesk.ui")
 T = TypeVar("T")

@@ -1,9 +1,10 @@
 """Start-up of the desktop program: Qt, the qasync loop, migrations, bridge, runner, window.
 
 ``run_desktop`` builds the QApplication and a qasync event loop, migrates the database
-off the loop, starts the plugin bridge (a port that cannot be used is shown on the
-dashboard and the settings page, not fatal), shows the window and starts the
-:class:`app.workbench.Workbench` (job runner) inside that loop, and when the window is
+off the loop (one query when it is already at head), shows the window, then starts the
+plugin bridge (a port that cannot be used is shown on the dashboard and the settings
+page, not fatal) and the :class:`app.workbench.Workbench` (job runner) inside that loop
+while the window is on screen, and when the window is
 closed stops the runner and the bridge gracefully (running jobs finish or are released;
 nothing stays "running" in the database, nothing stays listening). On the first start
 the welcome (:class:`app.ui.welcome.WelcomeDialog`) opens over the window until the
@@ -18,7 +19,7 @@ import logging
 import sys
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import qasync
 from PySide6.QtCore import QSettings
@@ -26,11 +27,14 @@ from PySide6.QtCore import QSettings
 from app.db import Database
 from app.ui.boot import application, close_first_frame
 from app.ui.context import UiContext
+from app.ui.first_run import welcome_done
 from app.ui.gc_guard import MainThreadCollector
 from app.ui.log_view import QtLogHandler
 from app.ui.main_window import MainWindow
 from app.ui.relay import EventRelay
-from app.ui.welcome import WelcomeDialog, welcome_done
+
+if TYPE_CHECKING:
+    from app.ui.welcome import WelcomeDialog
 from app.workbench import Workbench
 
 log = logging.getLogger("marketdesk.ui")
@@ -65,30 +69,35 @@ class Desktop:
         self.collector = MainThreadCollector()
 
     async def open(self) -> MainWindow:
-        """Migrate, start the plugin bridge, build and show the window, start processing."""
+        """Migrate, show the window, then start the plugin bridge and processing.
+
+        The window comes first: the page the seller left open is built and starts
+        loading its data, and the bridge and the runner start while it is on screen (the
+        dashboard follows them). The other pages are built when first opened.
+        """
         logging.getLogger("marketdesk").addHandler(self.log_handler)
         self.collector.start()
         await self.db.run(self.db.migrate)
-        bridge_listening = await self._start_bridge()
         window = MainWindow(self.ctx, self.workbench, self.log_handler)
         self.window = window
         self.ctx.on_error = window.report_error
         window.closeRequested.connect(self.closed.set)
         window.show()
         close_first_frame()
-        if not bridge_listening:
+        if not await self._start_bridge():
             problem = self.workbench.bridge.problem or "unknown reason"
             window.statusBar().showMessage(f"Vinted plugin bridge not running: {problem}", 30_000)
         if self.start_processing:
             await self.workbench.start()
-        window.dashboard.set_processing(self.workbench.processing)
-        self.ctx.spawn(window.refresh_all(), "Loading the pages")
+        window.show_processing(self.workbench.processing)
         if self.show_welcome and not welcome_done(self.ctx.settings):
             self._open_welcome(window)
         return window
 
     def _open_welcome(self, window: MainWindow) -> None:
         """The first-run welcome over the window; it goes when the window does."""
+        from app.ui.welcome import WelcomeDialog  # first run only
+
         welcome = WelcomeDialog(self.ctx, self.workbench, parent=window)
         self.welcome = welcome
         window.closeRequested.connect(welcome.close_quietly)
@@ -99,7 +108,7 @@ class Desktop:
     def _welcome_dismissed(self, _how: str) -> None:
         """The Settings page shows what the seller entered in the welcome."""
         if self.window is not None:
-            self.ctx.spawn(self.window.settings_page.refresh(), "Loading the settings")
+            self.window.reload_if_built("settings")
 
     async def _start_bridge(self) -> bool:
         """Listen for the browser plugin; a port that cannot be used is shown, not fatal."""

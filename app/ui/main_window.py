@@ -10,24 +10,28 @@ about sales that need the seller: an oversell or a delist that finally failed.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QByteArray, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from app.events import BridgeStateChanged, SaleAlert
 from app.ui.context import UiContext, show_error
-from app.ui.dashboard_page import DashboardPage
-from app.ui.jobs_page import JobsPage
-from app.ui.listings_page import ListingsPage
-from app.ui.log_view import LogPage, QtLogHandler
-from app.ui.new_job_page import NewJobPage
-from app.ui.products_page import ProductsPage
-from app.ui.settings_page import SettingsPage
-from app.ui.stats_page import StatsPage
+from app.ui.failure_alert import FailureAlert
+from app.ui.log_view import QtLogHandler
 from app.ui.tray import Tray
-from app.workbench import Workbench
+
+if TYPE_CHECKING:
+    from app.ui.dashboard_page import DashboardPage
+    from app.ui.jobs_page import JobsPage
+    from app.ui.listings_page import ListingsPage
+    from app.ui.log_view import LogPage
+    from app.ui.new_job_page import NewJobPage
+    from app.ui.products_page import ProductsPage
+    from app.ui.settings_page import SettingsPage
+    from app.ui.stats_page import StatsPage
+    from app.workbench import Workbench
 
 log = logging.getLogger("marketdesk.ui")
 GEOMETRY_KEY = "window/geometry"
@@ -38,10 +42,26 @@ BRIDGE_NOTICE_DELAY_MS = 1000
 #: Alerts about one sale come together (an oversell flags both sales): one notification.
 SALE_NOTICE_DELAY_MS = 300
 SALE_TITLES = {"oversell": "Sold twice!", "delist_failed": "Could not end a sold listing"}
+#: The pages in tab order (Ctrl+1 ... Ctrl+8): title and key.
+PAGES = (
+    ("Dashboard", "dashboard"),
+    ("Products", "products"),
+    ("Jobs", "jobs"),
+    ("New job", "new_job"),
+    ("Stats", "stats"),
+    ("Settings", "settings"),
+    ("Log", "log"),
+    ("Listings", "listings"),
+)
 
 
 class MainWindow(QMainWindow):
-    """Dashboard, Products, Jobs, New job, Stats, Settings, Log, Listings."""
+    """Dashboard, Products, Jobs, New job, Stats, Settings, Log, Listings.
+
+    A page is built the first time it is shown (or asked for through its property),
+    then loads its data: start-up builds only the page the seller left open, and the
+    charting library is loaded only with the Stats page.
+    """
 
     closeRequested = Signal()
 
@@ -55,38 +75,21 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.ctx = ctx
         self.workbench = workbench
+        self.log_handler = log_handler
         self.setWindowTitle("Marketdesk")
         self.setObjectName("mainWindow")
         self.tabs = QTabWidget()
         self.tabs.setObjectName("pages")
         self.setCentralWidget(self.tabs)
-
-        self.dashboard = DashboardPage(ctx)
-        self.products = ProductsPage(ctx, workbench.photos_dir)
-        self.jobs = JobsPage(ctx)
-        self.new_job = NewJobPage(ctx)
-        self.stats = StatsPage(ctx)
-        self.settings_page = SettingsPage(
-            ctx, workbench.accounts, data_dir=str(workbench.data_dir), bridge=workbench.bridge
-        )
-        self.log_page = LogPage(log_handler)
-        self.listings = ListingsPage(ctx)
-        self.listings.listingsChanged.connect(
-            lambda: ctx.spawn(self.products.refresh(), "Loading products")
-        )
-        self.products.productsChanged.connect(self.listings.schedule_refresh)
-        self.pages: list[tuple[str, QWidget]] = [
-            ("Dashboard", self.dashboard),
-            ("Products", self.products),
-            ("Jobs", self.jobs),
-            ("New job", self.new_job),
-            ("Stats", self.stats),
-            ("Settings", self.settings_page),
-            ("Log", self.log_page),
-            ("Listings", self.listings),
-        ]
-        for number, (title, page) in enumerate(self.pages, start=1):
-            self.tabs.addTab(page, title)
+        self._built: dict[str, QWidget] = {}
+        self._slots: dict[str, QVBoxLayout] = {}
+        for number, (title, key) in enumerate(PAGES, start=1):
+            slot = QWidget()
+            slot.setObjectName(f"{key}Slot")
+            layout = QVBoxLayout(slot)
+            layout.setContentsMargins(0, 0, 0, 0)
+            self._slots[key] = layout
+            self.tabs.addTab(slot, title)
             action = QAction(title, self)
             action.setShortcut(QKeySequence(f"Ctrl+{number}"))
             action.triggered.connect(lambda *_a, i=number - 1: self.tabs.setCurrentIndex(i))
@@ -124,15 +127,144 @@ class MainWindow(QMainWindow):
         self._sale_timer.setInterval(SALE_NOTICE_DELAY_MS)
         self._sale_timer.timeout.connect(self._notify_sales)
         ctx.relay.saleAlert.connect(self._sale_alert)
-        self.stats.alertRaised.connect(
+        self.failure_alert = FailureAlert(ctx, self)
+        self.failure_alert.alertRaised.connect(
             lambda text: self.tray.notify("Marketdesk alert", text, critical=True)
-        )
-        self.dashboard.processingToggled.connect(
-            lambda on: ctx.spawn(workbench.set_processing(on), "Switching processing")
         )
         self.statusBar().showMessage("Ready")
         self._quitting = False
         self._restore()
+        self.tabs.currentChanged.connect(self._tab_shown)
+        self._tab_shown(self.tabs.currentIndex())
+
+    # -- pages ------------------------------------------------------------------------
+    def _tab_shown(self, index: int) -> None:
+        if 0 <= index < len(PAGES):
+            self.page(PAGES[index][1])
+
+    def page(self, key: str) -> QWidget:
+        """The page ``key`` of :data:`PAGES`, built (and its loading started) on first use."""
+        page = self._built.get(key)
+        if page is None:
+            page = self._build(key)
+            self._built[key] = page
+            self._slots[key].addWidget(page)
+            page.show()  # now, not on the next pass of the event loop
+            self.reload_if_built(key)
+        return page
+
+    def built_pages(self) -> list[tuple[str, QWidget]]:
+        """The pages built so far, in tab order, with their titles."""
+        return [(title, self._built[key]) for title, key in PAGES if key in self._built]
+
+    def _build(self, key: str) -> QWidget:
+        """A new page (its module is imported here, when first needed)."""
+        ctx, workbench = self.ctx, self.workbench
+        if key == "dashboard":
+            from app.ui.dashboard_page import DashboardPage
+
+            dashboard = DashboardPage(ctx)
+            dashboard.processingToggled.connect(
+                lambda on: ctx.spawn(workbench.set_processing(on), "Switching processing")
+            )
+            dashboard.set_processing(workbench.processing)
+            return dashboard
+        if key == "products":
+            from app.ui.products_page import ProductsPage
+
+            products = ProductsPage(ctx, workbench.photos_dir)
+            products.productsChanged.connect(self._products_changed)
+            return products
+        if key == "jobs":
+            from app.ui.jobs_page import JobsPage
+
+            return JobsPage(ctx)
+        if key == "new_job":
+            from app.ui.new_job_page import NewJobPage
+
+            return NewJobPage(ctx)
+        if key == "stats":
+            from app.ui.stats_page import StatsPage
+
+            return StatsPage(ctx)
+        if key == "settings":
+            from app.ui.settings_page import SettingsPage
+
+            return SettingsPage(
+                ctx, workbench.accounts, data_dir=str(workbench.data_dir), bridge=workbench.bridge
+            )
+        if key == "log":
+            from app.ui.log_view import LogPage
+
+            return LogPage(self.log_handler)
+        if key == "listings":
+            from app.ui.listings_page import ListingsPage
+
+            listings = ListingsPage(ctx)
+            listings.listingsChanged.connect(self._listings_changed)
+            return listings
+        raise KeyError(f"No page {key!r}")
+
+    def _products_changed(self) -> None:
+        """Products added or removed: an open Listings page reloads its candidates."""
+        if "listings" in self._built:
+            self.listings.schedule_refresh()
+
+    def _listings_changed(self) -> None:
+        """Links changed: a built Products page shows the new listing states."""
+        self.reload_if_built("products")
+
+    def reload_if_built(self, key: str) -> None:
+        """Reload page ``key`` if it exists (one that does not yet loads when built)."""
+        page = self._built.get(key)
+        refresh: Any = getattr(page, "refresh", None)
+        if refresh is not None:
+            self.ctx.spawn(refresh(), f"Loading the {key.replace('_', ' ')} page")
+
+    def show_processing(self, on: bool) -> None:
+        """The runner started or paused: a built dashboard says so (a new one reads it)."""
+        if "dashboard" in self._built:
+            self.dashboard.set_processing(on)
+
+    @property
+    def dashboard(self) -> DashboardPage:
+        """The Dashboard page."""
+        return cast("DashboardPage", self.page("dashboard"))
+
+    @property
+    def products(self) -> ProductsPage:
+        """The Products page."""
+        return cast("ProductsPage", self.page("products"))
+
+    @property
+    def jobs(self) -> JobsPage:
+        """The Jobs page."""
+        return cast("JobsPage", self.page("jobs"))
+
+    @property
+    def new_job(self) -> NewJobPage:
+        """The New job page."""
+        return cast("NewJobPage", self.page("new_job"))
+
+    @property
+    def stats(self) -> StatsPage:
+        """The Stats page."""
+        return cast("StatsPage", self.page("stats"))
+
+    @property
+    def settings_page(self) -> SettingsPage:
+        """The Settings page."""
+        return cast("SettingsPage", self.page("settings"))
+
+    @property
+    def log_page(self) -> LogPage:
+        """The Log page."""
+        return cast("LogPage", self.page("log"))
+
+    @property
+    def listings(self) -> ListingsPage:
+        """The Listings page."""
+        return cast("ListingsPage", self.page("listings"))
 
     # -- geometry ---------------------------------------------------------------------
     def _restore(self) -> None:
@@ -210,8 +342,8 @@ class MainWindow(QMainWindow):
 
     # -- life cycle -------------------------------------------------------------------
     async def refresh_all(self) -> None:
-        """Load every page (start-up, Refresh)."""
-        for _title, page in self.pages:
+        """Reload every page built so far (Refresh); the others load when first shown."""
+        for _title, page in self.built_pages():
             refresh: Any = getattr(page, "refresh", None)
             if refresh is not None:
                 await refresh()

@@ -31,10 +31,12 @@ async def _checks(folder: Path, report: Report) -> None:
         )
         desktop = Desktop(db, folder, workbench=workbench, settings=settings)
         window = await desktop.open()
+        for index in range(window.tabs.count()):  # every page is built when first shown
+            window.tabs.setCurrentIndex(index)
         await window.refresh_all()
         if not window.isVisible() or workbench.bridge.status().state != "listening":
             raise SelfTestError("window: not shown, or its plugin bridge is not listening")
-        pages = window.tabs.count()
+        pages = len(window.built_pages())
         await desktop.close()
         if workbench.processing:
             raise SelfTestError("window: processing still running after close")

@@ -38,10 +38,8 @@ from app.events import ConnectionChanged
 from app.marketplace.job_forms import DISPLAY
 from app.ui.bridge_box import BridgeBox, Confirm, ask_first
 from app.ui.context import UiContext
+from app.ui.failure_alert import ALERT_KEY, DEFAULT_ALERT
 from app.ui.order_sync_box import OrderSyncBox
-
-ALERT_KEY = "alerts/failure_rate"
-DEFAULT_ALERT = 0.25
 
 
 def open_in_browser(url: str) -> None:

@@ -10,8 +10,9 @@ Three pyqtgraph charts and a table over :mod:`app.marketplace.stats_queries`:
 The page follows the queue live: ``statsChanged`` events are coalesced by a single-shot
 timer (:data:`REFRESH_DELAY_MS`), the counters are re-read on the database executor,
 and the existing plot items get new data with ``setData``/``setOpts`` (they are created
-once). After every refresh, marketplaces whose failure rate today reached the
-``alerts/failure_rate`` setting are announced once per UTC day with :attr:`alertRaised`.
+once). Marketplaces whose failure rate today reached the ``alerts/failure_rate``
+setting are listed above the charts; the tray notification about them comes from
+:class:`app.ui.failure_alert.FailureAlert`, which runs whether or not this page is open.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import QDate, QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics, QPalette
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -47,15 +48,13 @@ from app.marketplace.job_forms import DISPLAY
 from app.marketplace.stats_queries import StatsQuery, StatsSnapshot, load_snapshot
 from app.models.user.marketplace_job_stats import MARKETPLACE_VALUES
 from app.ui.context import UiContext
-from app.ui.settings_page import ALERT_KEY, DEFAULT_ALERT
+from app.ui.failure_alert import ALERT_MIN_JOBS, failure_threshold
 
 log = logging.getLogger("marketdesk.ui")
 
 REFRESH_DELAY_MS = 250
 PRESETS = (7, 30, 365)
 DEFAULT_DAYS = 30
-#: Fewer finished jobs than this today never raise an alert (1 failure of 2 is noise).
-ALERT_MIN_JOBS = 10
 #: A fixed colour per marketplace, the same on every chart.
 COLOURS = {"vinted": "#09b1ba", "ebay": "#0064d2", "etsy": "#f1641e"}
 DAY = 86_400.0
@@ -82,20 +81,6 @@ def to_qdate(value: date) -> QDate:
     return QDate(value.year, value.month, value.day)
 
 
-def failure_threshold(settings: QSettings) -> float:
-    """The alert threshold (a share, 0.25 = 25 %); the default when unset or unusable."""
-    raw: Any = settings.value(ALERT_KEY, DEFAULT_ALERT)
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        log.warning("Ignoring the alert threshold %r: not a number", raw)
-        return DEFAULT_ALERT
-    if not 0 < value <= 1:
-        log.warning("Ignoring the alert threshold %r: not between 0 and 1", raw)
-        return DEFAULT_ALERT
-    return value
-
-
 def percent_text(share: float | None) -> str:
     """``0.925`` as ``92.5 %``; a dash without jobs."""
     return "—" if share is None else f"{share * 100:.1f} %"
@@ -116,8 +101,6 @@ def _values(items: list[float | None], scale: float) -> Any:
 class StatsPage(QWidget):
     """Charts and numbers of finished jobs, per marketplace, action and day."""
 
-    #: A human sentence about a marketplace whose failure rate crossed the threshold.
-    alertRaised = Signal(str)
     #: Emitted after each refresh has been drawn (tests, benchmarks).
     refreshed = Signal()
 
@@ -126,7 +109,6 @@ class StatsPage(QWidget):
         self.ctx = ctx
         self.setObjectName("statsPage")
         self._generation = 0
-        self._alerted: dict[str, date] = {}
         self._follow_today = True
         layout = QVBoxLayout(self)
 
@@ -313,7 +295,7 @@ class StatsPage(QWidget):
         self.ctx.spawn(self.refresh(), "Refreshing the stats")
 
     async def refresh(self) -> None:
-        """Re-read the counters off the window's thread, redraw, raise new alerts."""
+        """Re-read the counters off the window's thread, redraw, list today's alerts."""
         today = utcnow().date()
         self._roll_to_today(today)
         self._generation += 1
@@ -331,7 +313,7 @@ class StatsPage(QWidget):
         if generation != self._generation or not shiboken6.isValid(self):
             return  # a newer refresh started meanwhile (it draws), or the page is gone
         self.draw(snapshot)
-        self._raise_alerts(snapshot, today)
+        self._show_alerts(snapshot)
         self.refreshed.emit()
 
     def draw(self, snapshot: StatsSnapshot) -> None:
@@ -432,12 +414,6 @@ class StatsPage(QWidget):
         if changed:
             table.resizeColumnsToContents()
 
-    def _raise_alerts(self, snapshot: StatsSnapshot, today: date) -> None:
-        for alert in snapshot.alerts:
-            if self._alerted.get(alert.marketplace) == today:
-                continue
-            self._alerted[alert.marketplace] = today
-            log.warning("Alert: %s", alert.message)
-            self.alertRaised.emit(alert.message)
+    def _show_alerts(self, snapshot: StatsSnapshot) -> None:
         self.alert_label.setText("\n".join(alert.message for alert in snapshot.alerts))
         self.alert_label.setVisible(bool(snapshot.alerts))

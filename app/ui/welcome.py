@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -37,11 +37,10 @@ from PySide6.QtWidgets import (
 from app.events import ConnectionChanged
 from app.ui.bridge_box import BridgeBox, Confirm, ask_first
 from app.ui.context import UiContext
+from app.ui.first_run import DONE_KEY
 from app.ui.settings_page import AccountBox, open_in_browser
 from app.workbench import Workbench
 
-#: Set to true in the window settings once the seller is through with the welcome.
-DONE_KEY = "welcome/done"
 MARKETPLACES = ("ebay", "etsy")
 TITLES = ("Welcome to Marketdesk", "Pair the Vinted plugin", "Connect eBay and Etsy")
 
@@ -78,14 +77,6 @@ ACCOUNTS_HELP = (
     "Cert ID and RuName) and on etsy.com/developers (keystring and shared secret). Enter "
     "the keys, press Save app keys, then Connect\u2026 and agree in your browser."
 )
-
-
-def welcome_done(settings: QSettings) -> bool:
-    """True once the seller finished, skipped or closed the welcome."""
-    value = settings.value(DONE_KEY, False)
-    if isinstance(value, str):  # INI files give strings back
-        return value.strip().lower() in ("true", "1", "yes")
-    return bool(value)
 
 
 def _label(text: str, name: str = "") -> QLabel:

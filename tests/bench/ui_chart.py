@@ -74,8 +74,9 @@ from app.marketplace.stats_queries import (
 from app.marketplace.tables import stats as stats_table
 from app.models.public.marketplace_action_type import MarketplaceActionType
 from app.ui.context import UiContext
+from app.ui.failure_alert import ALERT_MIN_JOBS, DEFAULT_ALERT
 from app.ui.relay import EventRelay
-from app.ui.stats_page import ALERT_MIN_JOBS, DEFAULT_ALERT, StatsPage
+from app.ui.stats_page import StatsPage
 
 TARGET_MS = 30.0
 SIZE = (1200, 760)

@@ -21,6 +21,7 @@ from app.ui.context import UiContext
 from app.ui.desktop import Desktop
 from app.ui.listings_model import COLUMNS, listing_text
 from app.ui.listings_page import ListingsPage
+from app.ui.main_window import PAGES
 from app.ui.products_page import ProductsPage
 from app.workbench import Workbench
 from tests.support.handlers import scripted_registry
@@ -264,12 +265,13 @@ async def test_the_window_has_a_listings_page(
     )
     window = await desktop.open()
     try:
-        number = [title for title, _page in window.pages].index("Listings") + 1
-        assert window.pages[number - 1][1] is window.listings
+        number = [title for title, _key in PAGES].index("Listings") + 1
+        assert window.tabs.tabText(number - 1) == "Listings"
         shortcut = QKeySequence(f"Ctrl+{number}")
         (action,) = [a for a in window.actions() if a.shortcut() == shortcut]
         action.trigger()
-        assert window.tabs.currentWidget() is window.listings
+        assert window.tabs.currentIndex() == number - 1
+        assert window.listings.isVisible()
     finally:
         window.request_quit()
         await asyncio.wait_for(desktop.close(), 15)

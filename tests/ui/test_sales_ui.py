@@ -122,8 +122,8 @@ async def test_order_sync_intervals_are_saved(
     desktop = Desktop(db, tmp_path, workbench=workbench, settings=settings, show_welcome=False)
     window = await desktop.open()
     try:
-        box: OrderSyncBox = window.settings_page.order_sync
-        await window.settings_page.refresh()
+        box: OrderSyncBox = window.settings_page.order_sync  # built now: it loads itself
+        await desktop.ctx.drain()
         assert [box.minutes[m].value() for m in ("vinted", "ebay", "etsy")] == [5, 5, 5]
         assert box.status.text().startswith("Next: Vinted ")
         assert box.minutes["ebay"].minimum() == 1

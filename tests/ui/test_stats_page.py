@@ -16,7 +16,8 @@ from app.db import Database, utcnow
 from app.marketplace import MarketplaceJobProcessor, MarketplaceJobService
 from app.marketplace.base_handler import BaseJobHandler
 from app.ui.context import UiContext
-from app.ui.stats_page import StatsPage, day_seconds, failure_threshold
+from app.ui.failure_alert import FailureAlert, failure_threshold
+from app.ui.stats_page import StatsPage, day_seconds
 from tests.support.stats import add_stats
 from tests.support.waiting import wait_until
 from tests.ui.conftest import signal_future
@@ -231,9 +232,11 @@ async def test_finished_jobs_update_the_chart_live(
 async def test_alert_fires_once_above_the_threshold(
     page: StatsPage, ctx: UiContext, db: Database, settings: QSettings, errors: Errors
 ) -> None:
+    """The tray alert (FailureAlert) and the page's list of today's alerts agree."""
     settings.setValue("alerts/failure_rate", 0.3)
+    watcher = FailureAlert(ctx)
     alerts: list[str] = []
-    page.alertRaised.connect(alerts.append)
+    watcher.alertRaised.connect(alerts.append)
     today = utcnow().date()
     add_stats(
         db,
@@ -243,6 +246,7 @@ async def test_alert_fires_once_above_the_threshold(
             ("etsy", "sync", today - timedelta(days=1), 0, 20, 900),  # yesterday
         ],
     )
+    assert await watcher.check() == []
     await page.refresh()
     assert alerts == []
     assert not page.alert_label.isVisibleTo(page)
@@ -250,14 +254,16 @@ async def test_alert_fires_once_above_the_threshold(
     service = MarketplaceJobService(db)
     job = service.create_job("ebay", "sync")
     await ctx.run(service.update_job_stats, job, False, 400, "ebay")  # 4 of 10 failed
+    ebay = f"eBay: 4 of 10 jobs failed since {today} (40%), at or above the 30% alert threshold."
+    # the stats event of a finished job reaches the watcher without anyone asking
+    ctx.relay.statsChanged.emit("ebay")
+    await wait_until(lambda: alerts == [ebay])
     await page.refresh()
-    assert alerts == [
-        f"eBay: 4 of 10 jobs failed since {today} (40%), at or above the 30% alert threshold."
-    ]
     assert page.alert_label.isVisibleTo(page) and "eBay: 4 of 10" in page.alert_label.text()
 
     for _ in range(3):  # still failing: no second notification today
         await ctx.run(service.update_job_stats, job, False, 400, "ebay")
+        assert await watcher.check() == []
         await page.refresh()
     assert len(alerts) == 1
     assert "eBay: 7 of 13" in page.alert_label.text()
@@ -265,8 +271,11 @@ async def test_alert_fires_once_above_the_threshold(
     settings.setValue("alerts/failure_rate", "not a number")
     assert failure_threshold(settings) == 0.25
     settings.setValue("alerts/failure_rate", 0.05)
-    await page.refresh()  # Vinted (10 %) crosses the lower threshold
-    assert len(alerts) == 2 and alerts[1].startswith("Vinted: 2 of 20 jobs failed")
+    raised = await watcher.check()  # Vinted (10 %) crosses the lower threshold
+    assert len(alerts) == 2 and raised == alerts[1:]
+    assert alerts[1].startswith("Vinted: 2 of 20 jobs failed")
+    await page.refresh()
+    assert "Vinted: 2 of 20" in page.alert_label.text()
     await settle(page, ctx)
     assert errors == []
 

@@ -24,9 +24,10 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from app.bridge.config import PORT_ENV
 from app.db import Database
 from app.ui.desktop import Desktop
+from app.ui.first_run import DONE_KEY, welcome_done
 from app.ui.main_window import MainWindow
 from app.ui.settings_page import AccountBox
-from app.ui.welcome import DONE_KEY, WelcomeDialog, welcome_done
+from app.ui.welcome import WelcomeDialog
 from app.workbench import Workbench
 from tests.fakes import FakeEbay
 from tests.support.plugin_client import ScriptedPlugin
