@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
+from datetime import datetime
 
 from app.db import Database
 from app.marketplace import MarketplaceJobService
@@ -21,10 +22,12 @@ def job(service: MarketplaceJobService, args: argparse.Namespace) -> int:
                 products,
                 priority=args.priority,
                 input_data=args.input,
+                run_at=args.run_at,
             )
             print(
                 f"Batch {batch.id}: {batch.total_count} new job(s) "
                 + ", ".join(str(j.id) for j in jobs)
+                + runs_at(args.run_at)
             )
             return 0
         created = service.create_job(
@@ -33,8 +36,12 @@ def job(service: MarketplaceJobService, args: argparse.Namespace) -> int:
             product_id=products[0] if products else None,
             priority=args.priority,
             input_data=args.input,
+            run_at=args.run_at,
         )
-        print(f"Job {created.id}: {args.action} on {created.marketplace}, {created.status}")
+        print(
+            f"Job {created.id}: {args.action} on {created.marketplace}, {created.status}"
+            + runs_at(created.run_at if args.run_at else None)
+        )
         return 0
     if command == "list":
         rows = service.list_jobs(status=args.status, marketplace=args.marketplace, limit=args.limit)
@@ -66,6 +73,11 @@ def job(service: MarketplaceJobService, args: argparse.Namespace) -> int:
     )
     print(f"Job {changed.id} is {changed.status}{note}")
     return 0
+
+
+def runs_at(moment: datetime | None) -> str:
+    """``, runs at 2026-12-01 09:30`` (local time) for a job given a run-at time."""
+    return f", runs at {moment.astimezone():%Y-%m-%d %H:%M}" if moment is not None else ""
 
 
 def stats(service: MarketplaceJobService, args: argparse.Namespace) -> int:

@@ -12,15 +12,11 @@ from pathlib import Path
 
 from app.accounts import AccountManager
 from app.bridge.errors import BridgeError
-from app.bridge.host import BridgeHost
 from app.cli.parser import PROG, build_parser
 from app.db import Database, DatabaseError, resolve_database_url
 from app.db.location import default_data_dir
-from app.inventory.alerts import SaleWatcher
-from app.inventory.schedule import MarketplaceReadiness, OrderSyncScheduler
-from app.marketplace import MarketplaceJobProcessor, MarketplaceJobService
+from app.marketplace import MarketplaceJobService
 from app.marketplace.errors import MarketplaceError
-from app.marketplace.runner import JobRunner
 from app.secret_store import SecretStoreError, open_secret_store
 
 log = logging.getLogger("marketdesk.cli")
@@ -135,51 +131,40 @@ def run_accounts(db: Database, args: argparse.Namespace) -> int:
 def run_worker(db: Database, args: argparse.Namespace) -> int:
     """Run the processor (and the order-sync schedule of the marketplaces it serves)
     until SIGINT or SIGTERM, then stop gracefully."""
+    from app.workbench import Workbench
 
     async def serve() -> None:
-        secrets = open_secret_store(data_dir(args))
-        manager = AccountManager(db, secrets, args.seller)
-        bridge = BridgeHost(db, data_dir(args), secrets, args.seller)
-        listening = not args.no_bridge and await bridge.start()
-        concurrency = dict(args.concurrency)
-        if not listening:  # leave Vinted jobs to a worker (or window) that has the plugin
-            concurrency["vinted"] = 0
-        processor = MarketplaceJobProcessor(
+        workbench = Workbench(
             db,
-            user_id=args.seller,
+            data_dir(args),
+            args.seller,
+            concurrency=args.concurrency,
             marketplace=args.marketplace,
             lease_seconds=args.lease,
-            accounts=manager,
-            plugin=bridge.server,
-            photos_dir=data_dir(args) / "photos",
+            # without its bridge, Vinted jobs are left to a worker (or window) with the plugin
+            vinted_needs_bridge=True,
         )
-        runner = JobRunner(processor, concurrency=concurrency)
-        served = [mp for mp in ("vinted", "ebay", "etsy") if args.marketplace in (None, mp)]
-        scheduler = OrderSyncScheduler(
-            db,
-            MarketplaceJobService(db, args.seller),
-            MarketplaceReadiness(manager, bridge),
-            marketplaces=[mp for mp in served if concurrency.get(mp) != 0],
-        )
-        watcher = SaleWatcher(db, args.seller)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, runner.stop)
-        print(f"Worker {processor.worker_id} running; press Ctrl-C to stop.", flush=True)
-        if listening:
-            print(f"Plugin bridge listening on 127.0.0.1:{bridge.server.port}.", flush=True)
-        else:
-            why = "off (--no-bridge)" if args.no_bridge else f"not started: {bridge.problem}"
-            print(f"Plugin bridge {why}; Vinted jobs are left to another worker.", flush=True)
-        scheduler.start()
-        watcher.start()
+        stopping = asyncio.Event()
         try:
-            await runner.run()
+            listening = not args.no_bridge and await workbench.start_bridge()
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, stopping.set)
+            await workbench.start()
+            print(f"Worker {workbench.worker_id} running; press Ctrl-C to stop.", flush=True)
+            if listening:
+                port = workbench.bridge.server.port
+                print(f"Plugin bridge listening on 127.0.0.1:{port}.", flush=True)
+            else:
+                why = (
+                    "off (--no-bridge)"
+                    if args.no_bridge
+                    else f"not started: {workbench.bridge.problem}"
+                )
+                print(f"Plugin bridge {why}; Vinted jobs are left to another worker.", flush=True)
+            await workbench.serve_until(stopping)
         finally:
-            await scheduler.stop()
-            await watcher.stop()
-            await bridge.close()
-            await manager.aclose()
+            await workbench.stop()
 
     asyncio.run(serve())
     return 0

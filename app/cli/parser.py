@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 from app.cli import accounts, bridge
@@ -55,6 +57,35 @@ def json_object(text: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise argparse.ArgumentTypeError('must be a JSON object, like \'{"key": "value"}\'')
     return value
+
+
+RELATIVE_UNITS = {"m": "minutes", "h": "hours", "d": "days"}
+
+
+def run_at(text: str) -> datetime:
+    """When a job may run, as an aware UTC time: ISO 8601 (without an offset: local time)
+    or ``+30m``, ``+2h``, ``+1d`` from now; never in the past."""
+    now = datetime.now(UTC)
+    value = text.strip()
+    try:
+        if relative := re.fullmatch(r"\+(\d+)([mhd])", value):
+            if int(relative[1]) < 1:
+                raise argparse.ArgumentTypeError(f"{text!r}: the amount must be at least 1")
+            return now + timedelta(**{RELATIVE_UNITS[relative[2]]: int(relative[1])})
+        moment = datetime.fromisoformat(value).astimezone(UTC)  # naive: local time
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date-time like 2026-12-01T09:30 (local time), "
+            "2026-12-01T08:30Z or +30m, +2h, +1d"
+        ) from None
+    except OverflowError:
+        raise argparse.ArgumentTypeError(f"{text!r} is too far ahead") from None
+    if moment <= now:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is in the past ({moment.astimezone():%Y-%m-%d %H:%M %Z}); "
+            "give a time to come"
+        )
+    return moment
 
 
 def concurrency(text: str) -> dict[str, int]:
@@ -119,6 +150,13 @@ def build_parser() -> Parser:
         "--priority", type=int, choices=range(1, 5), help="1 = most urgent, 4 = least"
     )
     create.add_argument("--input", type=json_object, help="extra input as a JSON object")
+    create.add_argument(
+        "--run-at",
+        type=run_at,
+        metavar="WHEN",
+        help="not before this time: ISO 8601 (local time unless an offset is given, "
+        "e.g. 2026-12-01T09:30) or from now (+30m, +2h, +1d)",
+    )
     listing = job_sub.add_parser("list", help="show jobs, newest first")
     listing.add_argument("--status", choices=[s.value for s in JobStatus])
     listing.add_argument("--marketplace", choices=MARKETPLACE_VALUES)
