@@ -12,20 +12,24 @@ schedule and the sale watcher (:mod:`app.inventory`).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.accounts import AccountManager
 from app.bridge.host import BridgeHost
 from app.db import Database
 from app.inventory.alerts import SaleWatcher
 from app.inventory.schedule import MarketplaceReadiness, OrderSyncScheduler
-from app.marketplace.base_handler import BaseJobHandler
-from app.marketplace.marketplace_job_processor import MarketplaceJobProcessor
 from app.marketplace.marketplace_job_service import MarketplaceJobService
-from app.marketplace.runner import JobRunner
+from app.models.user.marketplace_job_stats import MARKETPLACE_VALUES
 from app.secret_store import SecretStore, open_secret_store
+
+if TYPE_CHECKING:  # loaded when processing starts, after the window is up
+    from app.marketplace.base_handler import BaseJobHandler
+    from app.marketplace.runner import JobRunner
 
 log = logging.getLogger("marketdesk.workbench")
 
@@ -46,7 +50,14 @@ class Workbench:
         stop_timeout: float = 10.0,
         apply_rate_limits: bool = True,
         bridge_port: int | None = None,
+        marketplace: str | None = None,
+        lease_seconds: float = 30.0,
+        vinted_needs_bridge: bool = False,
     ) -> None:
+        """``marketplace`` serves only that marketplace (its jobs and its order sync);
+        ``vinted_needs_bridge`` (the headless worker) leaves Vinted jobs and Vinted's order
+        sync to another worker or window when the plugin bridge is not listening at
+        :meth:`start`."""
         self.db = db
         self.data_dir = data_dir
         self.user_id = user_id
@@ -54,10 +65,16 @@ class Workbench:
         self.accounts = AccountManager(db, self.secrets, user_id)
         self.bridge = BridgeHost(db, data_dir, self.secrets, user_id, port=bridge_port)
         self.service = MarketplaceJobService(db, user_id)
+        self.marketplace = marketplace
+        #: The marketplaces whose jobs this workbench runs (all unless ``marketplace``).
+        self.served = tuple(m for m in MARKETPLACE_VALUES if marketplace in (None, m))
         #: Order syncs at start-up and every interval; sales followed to the end (both
         #: run while jobs are processed).
         self.scheduler = OrderSyncScheduler(
-            db, self.service, MarketplaceReadiness(self.accounts, self.bridge)
+            db,
+            self.service,
+            MarketplaceReadiness(self.accounts, self.bridge),
+            marketplaces=self.served,
         )
         self.sales = SaleWatcher(db, user_id)
         self.concurrency = dict(concurrency or {})
@@ -65,6 +82,8 @@ class Workbench:
         self.handlers = handlers
         self.stop_timeout = stop_timeout
         self.apply_rate_limits = apply_rate_limits
+        self.lease_seconds = lease_seconds
+        self.vinted_needs_bridge = vinted_needs_bridge
         self.photos_dir = data_dir / "photos"
         self.runner: JobRunner | None = None
         self._task: asyncio.Task[None] | None = None
@@ -78,10 +97,28 @@ class Workbench:
         """True while the runner claims jobs."""
         return self._task is not None and not self._task.done()
 
-    def _new_runner(self) -> JobRunner:
+    @property
+    def worker_id(self) -> str | None:
+        """The running processor's worker id (its leases' owner); None while paused."""
+        return self.runner.processor.worker_id if self.runner is not None else None
+
+    def _limits(self) -> dict[str, int]:
+        """The concurrency of the next start: Vinted's is 0 when it needs the bridge and
+        the bridge is not listening."""
+        limits = dict(self.concurrency)
+        if self.vinted_needs_bridge and self.bridge.status().state == "stopped":
+            limits["vinted"] = 0
+        return limits
+
+    def _new_runner(self, limits: Mapping[str, int]) -> JobRunner:
+        from app.marketplace.marketplace_job_processor import MarketplaceJobProcessor
+        from app.marketplace.runner import JobRunner
+
         processor = MarketplaceJobProcessor(
             self.db,
             self.user_id,
+            marketplace=self.marketplace,
+            lease_seconds=self.lease_seconds,
             handlers=self.handlers,
             accounts=self.accounts,
             plugin=self.bridge.server,
@@ -89,7 +126,7 @@ class Workbench:
         )
         return JobRunner(
             processor,
-            concurrency=self.concurrency,
+            concurrency=limits,
             poll_seconds=self.poll_seconds,
             stop_timeout=self.stop_timeout,
             apply_rate_limits=self.apply_rate_limits,
@@ -99,8 +136,11 @@ class Workbench:
         """Start processing jobs (no-op when already running)."""
         if self.processing:
             return
-        self.runner = self._new_runner()
+        limits = self._limits()
+        self.runner = self._new_runner(limits)
         self._task = asyncio.create_task(self.runner.run(), name="marketdesk-runner")
+        # no order syncs queued for a marketplace whose jobs nobody here runs
+        self.scheduler.marketplaces = tuple(m for m in self.served if limits.get(m) != 0)
         self.scheduler.start()
         self.sales.start()
         log.info("job processing started")
@@ -124,8 +164,28 @@ class Workbench:
         """The window's run/pause toggle."""
         await (self.start() if on else self.pause())
 
+    async def serve_until(self, until: asyncio.Event) -> None:
+        """Process jobs until ``until`` is set (a signal, for the headless worker), then
+        stop claiming and wait for the running jobs to finish (or be released after the
+        stop timeout); :meth:`stop` winds down the rest. Returns early when the runner
+        ends by itself (an error: :meth:`stop` raises it)."""
+        runner, task = self.runner, self._task
+        if runner is None or task is None or task.done():
+            return
+        waiter = asyncio.create_task(until.wait(), name="marketdesk-serve-until")
+        try:
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiter
+        runner.stop()
+        await asyncio.wait({task})
+
     async def stop(self) -> None:
         """Pause processing, stop the bridge, close the accounts' connections (exit)."""
-        await self.pause()
-        await self.bridge.close()
-        await self.accounts.aclose()
+        try:
+            await self.pause()
+        finally:
+            await self.bridge.close()
+            await self.accounts.aclose()

@@ -1,9 +1,10 @@
 """The bridge as the program runs it: settings, token, start/stop, jobs resumed on login.
 
 :class:`BridgeHost` is what the window and the headless worker hold. Its
-:attr:`server` exists from the start (the processor's plugin transport; a call before
-the bridge listens says "plugin not connected"); :meth:`start` reads the pairing token
-from the secret store and listens on the configured port. When the plugin reports that
+:attr:`server` is there whenever asked for (the processor's plugin transport; a call
+before the bridge listens says "plugin not connected"), made with the WebSocket library
+on first use; :meth:`start` reads the pairing token from the secret store and listens on
+the configured port. When the plugin reports that
 the seller logged in to Vinted, Vinted jobs paused for "logged out" are queued again.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.bridge.config import (
     BridgeSettings,
@@ -21,11 +23,14 @@ from app.bridge.config import (
     write_provision,
 )
 from app.bridge.errors import BridgeStartError
-from app.bridge.server import BridgeServer, BridgeStatus
+from app.bridge.status import BridgeStatus
 from app.db import Database
 from app.events import BridgeStateChanged, Event
 from app.marketplace.marketplace_job_service import MarketplaceJobService
 from app.secret_store import SecretStore, SecretStoreError
+
+if TYPE_CHECKING:
+    from app.bridge.server import BridgeServer
 
 log = logging.getLogger("marketdesk.bridge")
 
@@ -50,19 +55,29 @@ class BridgeHost:
         self.secrets = secrets
         self.user_id = user_id
         self.settings = BridgeSettings.load(data_dir)
-        self.server = BridgeServer(
-            "",
-            port=self.settings.port if port is None else port,
-            origins=self.settings.origins,
-            events=db.events,
-            user_id=user_id,
-        )
+        self._port = self.settings.port if port is None else port
+        self._server: BridgeServer | None = None
         self.token = ""
         #: Why the bridge is not listening (port taken...), for the window; None when fine.
         self.problem: str | None = None
         self._logged_in = False
         self._tasks: set[asyncio.Task[None]] = set()
         self._unsubscribe = db.events.subscribe(self._on_event)
+
+    @property
+    def server(self) -> BridgeServer:
+        """The WebSocket server (made on first use; listening after :meth:`start`)."""
+        if self._server is None:
+            from app.bridge.server import BridgeServer
+
+            self._server = BridgeServer(
+                self.token,
+                port=self._port,
+                origins=self.settings.origins,
+                events=self.db.events,
+                user_id=self.user_id,
+            )
+        return self._server
 
     async def start(self) -> bool:
         """Listen for the plugin; False (and :attr:`problem` says why) when it cannot."""
@@ -88,7 +103,8 @@ class BridgeHost:
 
     async def stop(self) -> None:
         """Stop listening (the plugin reconnects when the program runs again)."""
-        await self.server.stop()
+        if self._server is not None:
+            await self._server.stop()
         for task in list(self._tasks):
             await task
 
@@ -99,7 +115,9 @@ class BridgeHost:
 
     def status(self) -> BridgeStatus:
         """What the bridge is doing now."""
-        return self.server.status()
+        if self._server is None:
+            return BridgeStatus("stopped", self._port)
+        return self._server.status()
 
     async def regenerate_token(self) -> str:
         """A new pairing token; the paired plugin is closed and must be given the new one."""

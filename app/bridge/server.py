@@ -37,6 +37,7 @@ from app.bridge.errors import (
     PluginTimeoutError,
     ProtocolError,
 )
+from app.bridge.status import BridgeStatus
 from app.events import BridgeStateChanged, EventBus
 
 log = logging.getLogger("marketdesk.bridge")
@@ -93,17 +94,6 @@ class PluginSession:
             if not future.done():
                 future.set_exception(PluginDisconnectedError(reason))
         self.pending.clear()
-
-
-@dataclass(frozen=True)
-class BridgeStatus:
-    """A snapshot for the window and the CLI."""
-
-    state: str
-    port: int
-    plugin_version: str | None = None
-    browser: str | None = None
-    vinted: p.VintedSession | None = None
 
 
 class BridgeServer:

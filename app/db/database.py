@@ -120,7 +120,9 @@ class Database:
         database already at :data:`SCHEMA_HEAD` is left alone without loading Alembic.
         """
         if revision == "head" and self.at_head():
-            log.debug("%s is at head %s", self.url.render_as_string(hide_password=True), SCHEMA_HEAD)
+            log.debug(
+                "%s is at head %s", self.url.render_as_string(hide_password=True), SCHEMA_HEAD
+            )
             return
         self._alembic("upgrade", revision)
 

@@ -72,8 +72,11 @@ class Follower(ABC):
             except Exception:
                 log.exception("%s failed; will try again", self.name)
                 wait = self.poll_seconds
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel
+            # that comes as the wake-up does, and stop() would then wait for ever
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.05))
+                async with asyncio.timeout(max(wait, 0.05)):
+                    await self._wake.wait()
 
     @abstractmethod
     async def step(self) -> float:

@@ -395,7 +395,11 @@ def _cancel_publishes(product_ids: set[int], service: MarketplaceJobService) -> 
             )
         ).all()
     if waiting:
-        log.info("products %s sold out: cancelling waiting publish/update job(s) %s", product_ids, waiting)
+        log.info(
+            "products %s sold out: cancelling waiting publish/update job(s) %s",
+            product_ids,
+            waiting,
+        )
     for job_id in waiting:
         try:
             service.cancel_job(job_id)

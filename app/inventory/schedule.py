@@ -39,7 +39,7 @@ from app.models.user.schedule import MIN_INTERVAL_SECONDS, Schedule
 
 if TYPE_CHECKING:
     from app.accounts import AccountManager
-    from app.bridge.server import BridgeStatus
+    from app.bridge.status import BridgeStatus
 
 log = logging.getLogger("marketdesk.inventory")
 

@@ -128,8 +128,9 @@ class JobRunner:
                     continue  # more may be waiting
                 timeout = min(self.poll_seconds, max(0.0, next_housekeeping - self._loop.time()))
                 timeout = min(timeout, self._next_rate_slot())
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=max(0.01, timeout))
+                with contextlib.suppress(TimeoutError):  # (not wait_for: see Follower._run)
+                    async with asyncio.timeout(max(0.01, timeout)):
+                        await self._wake.wait()
         finally:
             unsubscribe()
             if listener is not None:

@@ -181,16 +181,20 @@ from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
 from app.db import Database
 from app.ui.desktop import Desktop
 from app.workbench import Workbench
+import app.ui.main_window as main_window
 marks = {}
 class FirstPaint(QObject):
     def eventFilter(self, watched, event):
-        if (event.type() == QEvent.Type.Paint and watched.objectName() == "mainWindow"
-                and "shown" not in marks):
+        if event.type() == QEvent.Type.Paint and "shown" not in marks:
             marks["shown"] = None  # timed once this paint pass is over
             QTimer.singleShot(0, lambda: marks.__setitem__("shown", time.time() - t0))
         return False
 watcher = FirstPaint()
-app.installEventFilter(watcher)
+build = main_window.MainWindow.__init__
+def watched_build(self, *args, **kwargs):
+    build(self, *args, **kwargs)
+    self.installEventFilter(watcher)  # the window's own events only: cheap
+main_window.MainWindow.__init__ = watched_build
 loop = qasync.QEventLoop(app)
 asyncio.set_event_loop(loop)
 async def main():
