@@ -34,6 +34,15 @@ if TYPE_CHECKING:  # loaded when processing starts, after the window is up
 log = logging.getLogger("marketdesk.workbench")
 
 
+def load_processing(with_handlers: bool) -> None:
+    """Import what processing needs (and the marketplaces' handlers when they are used)."""
+    from app.marketplace.marketplace_job_processor import all_handlers
+    from app.marketplace.runner import JobRunner  # noqa: F401  (imported for later)
+
+    if with_handlers:
+        all_handlers()
+
+
 class Workbench:
     """The seller's queue, accounts and job runner."""
 
@@ -135,6 +144,11 @@ class Workbench:
     async def start(self) -> None:
         """Start processing jobs (no-op when already running)."""
         if self.processing:
+            return
+        # the processor, the handlers and their HTTP clients are imported off the window's
+        # thread the first time (an import there would stall the window)
+        await asyncio.to_thread(load_processing, self.handlers is None)
+        if self._task is not None and not self._task.done():  # started meanwhile
             return
         limits = self._limits()
         self.runner = self._new_runner(limits)

@@ -11,6 +11,7 @@ the seller logged in to Vinted, Vinted jobs paused for "logged out" are queued a
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -81,6 +82,8 @@ class BridgeHost:
 
     async def start(self) -> bool:
         """Listen for the plugin; False (and :attr:`problem` says why) when it cannot."""
+        # the WebSocket library is imported off the window's thread the first time
+        await asyncio.to_thread(importlib.import_module, "app.bridge.server")
         try:
             self.token = await asyncio.to_thread(pairing_token, self.secrets)
             await self.server.set_token(self.token)
