@@ -96,6 +96,8 @@ class Workbench:
         self.photos_dir = data_dir / "photos"
         self.runner: JobRunner | None = None
         self._task: asyncio.Task[None] | None = None
+        self._switching = asyncio.Lock()
+        self._closed = False
 
     async def start_bridge(self) -> bool:
         """Listen for the browser plugin; False when the port cannot be used."""
@@ -142,37 +144,41 @@ class Workbench:
         )
 
     async def start(self) -> None:
-        """Start processing jobs (no-op when already running)."""
-        if self.processing:
-            return
-        # the processor, the handlers and their HTTP clients are imported off the window's
-        # thread the first time (an import there would stall the window)
-        await asyncio.to_thread(load_processing, self.handlers is None)
-        if self._task is not None and not self._task.done():  # started meanwhile
-            return
-        limits = self._limits()
-        self.runner = self._new_runner(limits)
-        self._task = asyncio.create_task(self.runner.run(), name="marketdesk-runner")
-        # no order syncs queued for a marketplace whose jobs nobody here runs
-        self.scheduler.marketplaces = tuple(m for m in self.served if limits.get(m) != 0)
-        self.scheduler.start()
-        self.sales.start()
-        log.info("job processing started")
+        """Start processing jobs (no-op when already running, or after :meth:`stop`).
+
+        Starting, pausing and stopping take turns: a pause (or quitting) while a start
+        is under way waits for it and then undoes it.
+        """
+        async with self._switching:
+            if self.processing or self._closed:
+                return
+            # the processor, the handlers and their HTTP clients are imported off the
+            # window's thread the first time (an import there would stall the window)
+            await asyncio.to_thread(load_processing, self.handlers is None)
+            limits = self._limits()
+            self.runner = self._new_runner(limits)
+            self._task = asyncio.create_task(self.runner.run(), name="marketdesk-runner")
+            # no order syncs queued for a marketplace whose jobs nobody here runs
+            self.scheduler.marketplaces = tuple(m for m in self.served if limits.get(m) != 0)
+            self.scheduler.start()
+            self.sales.start()
+            log.info("job processing started")
 
     async def pause(self) -> None:
         """Stop claiming; running jobs finish (or are released after the stop timeout)."""
-        await self.scheduler.stop()
-        await self.sales.stop()
-        runner, task = self.runner, self._task
-        if runner is None or task is None:
-            return
-        runner.stop()
-        try:
-            await task
-        finally:
-            await runner.processor.close()
-            self.runner, self._task = None, None
-        log.info("job processing paused")
+        async with self._switching:
+            await self.scheduler.stop()
+            await self.sales.stop()
+            runner, task = self.runner, self._task
+            if runner is None or task is None:
+                return
+            runner.stop()
+            try:
+                await task
+            finally:
+                await runner.processor.close()
+                self.runner, self._task = None, None
+            log.info("job processing paused")
 
     async def set_processing(self, on: bool) -> None:
         """The window's run/pause toggle."""
@@ -197,7 +203,9 @@ class Workbench:
         await asyncio.wait({task})
 
     async def stop(self) -> None:
-        """Pause processing, stop the bridge, close the accounts' connections (exit)."""
+        """Pause processing, stop the bridge, close the accounts' connections (exit);
+        nothing starts again afterwards."""
+        self._closed = True
         try:
             await self.pause()
         finally:

@@ -32,6 +32,7 @@ from app.marketplace import MarketplaceJobService  # noqa: E402
 from app.models import MarketplaceJobStats, Product  # noqa: E402
 from app.secret_store import FileSecretStore  # noqa: E402
 from app.ui.desktop import Desktop, application  # noqa: E402
+from app.ui.main_window import PAGES  # noqa: E402
 from app.workbench import Workbench  # noqa: E402
 
 PRODUCTS = [
@@ -118,8 +119,8 @@ async def shoot(out: Path) -> list[Path]:
     window.resize(1280, 800)
     await asyncio.sleep(1.5)
     saved = []
-    for index, (title, _page) in enumerate(window.pages):
-        window.tabs.setCurrentIndex(index)
+    for index, (title, _key) in enumerate(PAGES):
+        window.tabs.setCurrentIndex(index)  # built and loaded as it is first shown
         await asyncio.sleep(0.6)
         path = out / f"{index + 1:02d}-{title.lower().replace(' ', '-')}.png"
         window.grab().save(str(path))

@@ -63,6 +63,7 @@ class BridgeHost:
         self.problem: str | None = None
         self._logged_in = False
         self._tasks: set[asyncio.Task[None]] = set()
+        self._turns = asyncio.Lock()
         self._unsubscribe = db.events.subscribe(self._on_event)
 
     @property
@@ -81,7 +82,17 @@ class BridgeHost:
         return self._server
 
     async def start(self) -> bool:
-        """Listen for the plugin; False (and :attr:`problem` says why) when it cannot."""
+        """Listen for the plugin; False (and :attr:`problem` says why) when it cannot.
+
+        Starting, a new port and a new token take turns (the Settings page can ask for
+        one while the window is still starting the bridge).
+        """
+        async with self._turns:
+            return await self._start()
+
+    async def _start(self) -> bool:
+        if self._server is not None and self._server.listening:
+            return True
         # the WebSocket library is imported off the window's thread the first time
         await asyncio.to_thread(importlib.import_module, "app.bridge.server")
         try:
@@ -106,8 +117,9 @@ class BridgeHost:
 
     async def stop(self) -> None:
         """Stop listening (the plugin reconnects when the program runs again)."""
-        if self._server is not None:
-            await self._server.stop()
+        async with self._turns:
+            if self._server is not None:
+                await self._server.stop()
         for task in list(self._tasks):
             await task
 
@@ -124,6 +136,10 @@ class BridgeHost:
 
     async def regenerate_token(self) -> str:
         """A new pairing token; the paired plugin is closed and must be given the new one."""
+        async with self._turns:
+            return await self._regenerate_token()
+
+    async def _regenerate_token(self) -> str:
         self.token = await asyncio.to_thread(regenerate_token, self.secrets)
         await self.server.set_token(self.token)
         folder = self.data_dir / PLUGIN_FOLDER
@@ -139,16 +155,20 @@ class BridgeHost:
         When the new port cannot be used the bridge goes back to the old one and
         :attr:`problem` says why; False then.
         """
+        async with self._turns:
+            return await self._set_port(port)
+
+    async def _set_port(self, port: int) -> bool:
         old = self.server.port
         await self.server.stop()
         self.server.port = port
-        if await self.start():
+        if await self._start():
             self.settings = BridgeSettings(port, self.settings.extra_origins)
             await asyncio.to_thread(self.settings.save, self.data_dir)
             return True
         problem = self.problem
         self.server.port = old
-        await self.start()
+        await self._start()
         self.problem = problem
         return False
 

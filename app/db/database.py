@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -24,10 +25,8 @@ log = logging.getLogger("marketdesk.db")
 
 T = TypeVar("T")
 
-#: The newest migration (``migrations/versions``). A database already there is opened
-#: without loading Alembic at all, which keeps it off every start-up but the first after
-#: an upgrade; tests check that this names Alembic's head.
-SCHEMA_HEAD = "20260401_0000"
+#: A migration file: ``<revision>_<slug>.py``, the revision a date and time.
+_REVISION_FILE = re.compile(r"^(\d{8}_\d{4})_\w+\.py$")
 
 
 def tenant_schema(user_id: int) -> str:
@@ -38,6 +37,23 @@ def tenant_schema(user_id: int) -> str:
 def migrations_dir() -> Path:
     """The Alembic script directory, in a checkout or inside a frozen build."""
     return app_root() / "migrations"
+
+
+@functools.cache
+def schema_head() -> str | None:
+    """The newest revision, read from the migration files' names without Alembic.
+
+    Revision ids are dates (``20260401_0000``) and the chain is linear, so the newest
+    file is the head (tests check it against Alembic's). A database already there is
+    opened without loading Alembic, which keeps Alembic off every start but the first
+    after an upgrade. None when the folder cannot be read (Alembic then decides).
+    """
+    try:
+        names = [entry.name for entry in (migrations_dir() / "versions").iterdir()]
+    except OSError:
+        return None
+    revisions = [m.group(1) for m in map(_REVISION_FILE.match, names) if m is not None]
+    return max(revisions, default=None)
 
 
 class Database:
@@ -117,22 +133,25 @@ class Database:
 
         On PostgreSQL the shared tables and every seller's schema are upgraded together, in
         one transaction: either all of them reach ``revision`` or none changes. A
-        database already at :data:`SCHEMA_HEAD` is left alone without loading Alembic.
+        database already at :func:`schema_head` is left alone without loading Alembic.
         """
         if revision == "head" and self.at_head():
             log.debug(
-                "%s is at head %s", self.url.render_as_string(hide_password=True), SCHEMA_HEAD
+                "%s is at head %s", self.url.render_as_string(hide_password=True), schema_head()
             )
             return
         self._alembic("upgrade", revision)
 
     def at_head(self) -> bool:
-        """True when the version table names :data:`SCHEMA_HEAD` and nothing else.
+        """True when the version table names :func:`schema_head` and nothing else.
 
         One plain query: no version table yet (a new database), another revision (older,
         or newer than this program) or several rows all answer False, and the caller
         leaves the decision to Alembic.
         """
+        head = schema_head()
+        if head is None:
+            return False
         table = "public.alembic_version" if self.is_postgres else "alembic_version"
         with self.engine.connect() as conn:
             if self.is_postgres:
@@ -145,7 +164,7 @@ class Database:
             if found is None:
                 return False
             versions = conn.execute(text(f"SELECT version_num FROM {table}")).scalars().all()
-        return list(versions) == [SCHEMA_HEAD]
+        return list(versions) == [head]
 
     def downgrade(self, revision: str) -> None:
         """Revert the schema (every seller's, on PostgreSQL) to ``revision``.

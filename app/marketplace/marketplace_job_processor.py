@@ -38,6 +38,8 @@ from app.models.user.marketplace_job import JobStatus, MarketplaceJob
 if TYPE_CHECKING:
     import httpx
 
+    ALL_HANDLERS: dict[str, type[BaseJobHandler]]  # made by __getattr__ below
+
 log = logging.getLogger("marketdesk.runner")
 
 

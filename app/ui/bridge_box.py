@@ -252,7 +252,7 @@ class BridgeBox(QGroupBox):
         bridge = self.bridge
         if bridge is None:
             return
-        self.port.setValue(bridge.server.port or bridge.settings.port)
+        self.port.setValue(bridge.status().port or bridge.settings.port)
         token = bridge.token
         if not token:
             try:
@@ -278,7 +278,8 @@ class BridgeBox(QGroupBox):
         if bridge is None:
             return False
         port = check_port(self.port.value())
-        if bridge.server.listening and port == bridge.server.port == bridge.settings.port:
+        status = bridge.status()
+        if status.state != "stopped" and port == status.port == bridge.settings.port:
             self._say(f"The bridge already listens on {BRIDGE_HOST}:{port}")
             return True
         with self._busy():

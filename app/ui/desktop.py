@@ -87,10 +87,12 @@ class Desktop:
         if not await self._start_bridge():
             problem = self.workbench.bridge.problem or "unknown reason"
             window.statusBar().showMessage(f"Vinted plugin bridge not running: {problem}", 30_000)
+        if self.closed.is_set():  # the seller quit while the bridge was starting
+            return window
         if self.start_processing:
             await self.workbench.start()
         window.show_processing(self.workbench.processing)
-        if self.show_welcome and not welcome_done(self.ctx.settings):
+        if self.show_welcome and not self.closed.is_set() and not welcome_done(self.ctx.settings):
             self._open_welcome(window)
         return window
 
@@ -136,9 +138,9 @@ class Desktop:
         self.collector.stop()
 
     async def run(self) -> int:
-        """Open, wait until the window is closed, close."""
-        await self.open()
+        """Open, wait until the window is closed, close (also when opening failed)."""
         try:
+            await self.open()
             await self.closed.wait()
         finally:
             await self.close()

@@ -1,7 +1,8 @@
 """The failure-rate alert: a tray notification when a marketplace fails too often today.
 
 :class:`FailureAlert` lives as long as the window, whether or not the Stats page has
-been opened: ``statsChanged`` events are coalesced by a single-shot timer, today's
+been opened: once when it starts (failures of an earlier run, or of a worker process,
+count too), then on ``statsChanged`` events coalesced by a single-shot timer. Today's
 failure rates are read off the window's thread (:func:`failure_alerts`, one grouped
 query) and each marketplace whose rate reached the ``alerts/failure_rate`` setting is
 announced once per UTC day with :attr:`alertRaised`.
@@ -61,6 +62,7 @@ class FailureAlert(QObject):
             lambda: ctx.spawn(self.check(), "Checking the failure-rate alert")
         )
         ctx.relay.statsChanged.connect(self._schedule)
+        self._timer.start()  # today's alerts so far, once the window is up
 
     def _schedule(self, *_args: Any) -> None:
         if not self._timer.isActive():

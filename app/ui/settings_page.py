@@ -10,6 +10,7 @@ receives the redirect on its loopback port by itself. The Vinted browser plugin'
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 
 from PySide6.QtCore import QUrl, Signal
@@ -236,6 +237,7 @@ class SettingsPage(QWidget):
         """``bridge`` is the running plugin bridge (None: shown as not available)."""
         super().__init__(parent)
         self.ctx = ctx
+        self.accounts = accounts
         content = QWidget()
         content.setObjectName("settingsContent")
         layout = QVBoxLayout(content)
@@ -250,14 +252,15 @@ class SettingsPage(QWidget):
         data = QGroupBox("Data")
         data_form = QFormLayout(data)
         url = ctx.db.engine.url.render_as_string(hide_password=True)
-        for label, value in (
-            ("Data folder", data_dir),
-            ("Database", url),
-            ("Secrets", accounts.secrets.description),
-        ):
+        for label, value in (("Data folder", data_dir), ("Database", url)):
             shown = QLabel(value)
             shown.setWordWrap(True)
             data_form.addRow(label, shown)
+        #: Where secrets are kept: found out off the window's thread (see refresh).
+        self.secrets_label = QLabel("…")
+        self.secrets_label.setObjectName("secretsPlace")
+        self.secrets_label.setWordWrap(True)
+        data_form.addRow("Secrets", self.secrets_label)
         data_form.addRow(
             QLabel("Start with --data-dir DIR or MARKETDESK_DB_URL=... to use another place.")
         )
@@ -302,6 +305,8 @@ class SettingsPage(QWidget):
 
     async def refresh(self) -> None:
         """Load the saved settings."""
+        where = await asyncio.to_thread(lambda: self.accounts.secrets.description)
+        self.secrets_label.setText(where)
         for box in self.boxes.values():
             await box.load()
         await self.order_sync.load()

@@ -1,7 +1,7 @@
 """``Database.migrate()`` on a database already at head: one query, no Alembic loaded.
 
 Start-up runs ``migrate()`` every time; only the first start after an upgrade needs
-Alembic. These tests keep :data:`app.db.database.SCHEMA_HEAD` in step with the scripts
+Alembic. These tests keep :func:`app.db.database.schema_head` in step with the scripts
 and check that anything but exactly head still goes through Alembic.
 """
 
@@ -18,7 +18,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from app.db import Database
-from app.db.database import SCHEMA_HEAD
+from app.db.database import schema_head
 from app.db.errors import MigrationError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -43,21 +43,21 @@ def version_table(db: Database) -> str:
 
 def test_schema_head_names_alembics_head(db: Database) -> None:
     scripts = ScriptDirectory.from_config(db.alembic_config())
-    assert scripts.get_current_head() == SCHEMA_HEAD
+    assert scripts.get_current_head() == schema_head()
 
 
 def test_a_new_database_is_not_at_head_until_migrated(db: Database) -> None:
     assert not db.at_head()
     db.migrate()
     assert db.at_head()
-    assert db.current_revision() == SCHEMA_HEAD
+    assert db.current_revision() == schema_head()
 
 
 def test_a_database_behind_head_is_upgraded(db: Database) -> None:
     db.migrate(BEFORE_HEAD)
     assert not db.at_head()
     db.migrate()
-    assert db.current_revision() == SCHEMA_HEAD
+    assert db.current_revision() == schema_head()
     with db.engine.connect() as conn:  # the head revision's tables exist
         sales = "user_1.sales" if db.is_postgres else "sales"
         assert conn.execute(text(f"SELECT count(*) FROM {sales}")).scalar_one() == 0

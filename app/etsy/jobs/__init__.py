@@ -7,7 +7,12 @@ their HTTP client for that.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from app.marketplace.base_handler import BaseJobHandler
+
+    ETSY_HANDLERS: dict[str, type[BaseJobHandler]]  # made by __getattr__ below
 
 
 def __getattr__(name: str) -> Any:
