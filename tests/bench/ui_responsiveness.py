@@ -3,6 +3,7 @@
 Run it from the project root::
 
     python -m tests.bench.ui_responsiveness [--jobs 10000] [--repeat 3] [--startup-only]
+        [--beside OTHER_CHECKOUT]
 
 What is measured
 ----------------
@@ -227,19 +228,20 @@ print(time.time() - t0, flush=True)
 """
 
 
-def startup(code: str, *args: str) -> list[float]:
-    """Seconds from process start to each mark the script prints, in a fresh interpreter."""
+def startup(code: str, *args: str, root: Path = ROOT) -> list[float]:
+    """Seconds from process start to each mark the script prints, in a fresh interpreter
+    running the Marketdesk checkout at ``root``."""
     env = {
         **os.environ,
         "QT_QPA_PLATFORM": "offscreen",
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": str(root),
         # the secret store finds no keyring: the pairing token goes to the run's folder,
         # never into the keyring of the machine the benchmark runs on
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
     }
     done = subprocess.run(
         [sys.executable, "-c", code, str(time.time()), *args],
-        cwd=ROOT,
+        cwd=root,
         env=env,
         capture_output=True,
         text=True,
@@ -249,15 +251,20 @@ def startup(code: str, *args: str) -> list[float]:
     return [float(x) for x in done.stdout.strip().splitlines()[-1].split()]
 
 
-def start_ups(repeat: int) -> None:
-    """Marketdesk's first start and later starts beside the bare window, interleaved."""
+def start_ups(repeat: int, beside: Path | None = None) -> None:
+    """Marketdesk's first start and later starts beside the bare window, interleaved (and
+    beside another checkout's later starts, e.g. an older commit, when ``beside`` is given)."""
     print("\nStart-up to window shown (fresh interpreter each; seconds from process start)")
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as other:
         new = startup(STARTUP_MARKETDESK, folder)  # first start: new database, Alembic
-        later, bare = [], []
+        if beside is not None:
+            startup(STARTUP_MARKETDESK, other, root=beside)
+        later, bare, then = [], [], []
         for _ in range(repeat):
             bare.append(startup(STARTUP_BARE)[0])
             later.append(startup(STARTUP_MARKETDESK, folder))
+            if beside is not None:
+                then.append(startup(STARTUP_MARKETDESK, other, root=beside))
     b = statistics.median(bare)
     print(
         f"bare window + one pyqtgraph plot: {', '.join(f'{x:.2f}' for x in bare)}; median {b:.2f}"
@@ -272,6 +279,18 @@ def start_ups(repeat: int) -> None:
         f" (target <= 1.3x), ready {ready / b:.2f}x; first start: window shown"
         f" {new[1] / b:.2f}x"
     )
+    # each later start beside the bare window run just before it (the machine drifts)
+    pairs = [run[1] / alone for run, alone in zip(later, bare, strict=True)]
+    print(
+        f"window shown / the bare run beside it: {', '.join(f'{x:.2f}' for x in pairs)};"
+        f" median {statistics.median(pairs):.2f}x"
+    )
+    if then:
+        shown_then, ready_then = (statistics.median(r[i] for r in then) for i in (1, 2))
+        print(
+            f"{beside}: window shown {shown_then:.2f} s ({shown_then / b:.2f}x),"
+            f" ready {ready_then:.2f} s ({ready_then / b:.2f}x)"
+        )
 
 
 def main() -> None:
@@ -280,9 +299,15 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--startup-only", action="store_true", help="only the start-up runs")
+    parser.add_argument(
+        "--beside",
+        type=Path,
+        help="another Marketdesk checkout (e.g. `git worktree add /tmp/old <commit>`) whose"
+        " start-ups run interleaved with these",
+    )
     args = parser.parse_args()
     if args.startup_only:
-        start_ups(args.repeat)
+        start_ups(args.repeat, args.beside)
         return
     app = QApplication.instance() or QApplication([])
     print(f"Event-loop stalls while the runner drains {args.jobs} jobs (tick {TICK_MS} ms)")
@@ -300,7 +325,7 @@ def main() -> None:
     p99 = statistics.median(r[1] for r in results)
     print(f"median max {worst:.1f} ms (target <= 50), p99 {p99:.1f} ms (target <= 20)")
 
-    start_ups(args.repeat)
+    start_ups(args.repeat, args.beside)
 
 
 if __name__ == "__main__":
