@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QMessageBox
 
 from app.catalog import CatalogStore, ProductInput, ProductRow, validate
+from app.catalog import photos as photo_files
 from app.db import Database
 from app.models.user.marketplace_listing import MarketplaceListing
 from app.ui.context import UiContext
@@ -80,6 +82,43 @@ async def test_editor_checks_fields_then_saves_a_product_into_the_table(
     (stored,) = row.photos
     assert stored.startswith(f"{row.id}/") and (photos_dir / stored).read_bytes() == JPEG
     assert errors == []
+
+
+async def test_photo_files_are_looked_at_when_added_and_saved_not_per_keystroke(
+    ctx: UiContext,
+    db: Database,
+    tmp_path: Path,
+    errors: list[tuple[str, BaseException]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    looked: list[str] = []
+    problem_of = photo_files.photo_problem
+
+    def counted(path: Path) -> str | None:
+        looked.append(path.name)
+        return problem_of(path)
+
+    monkeypatch.setattr(photo_files, "photo_problem", counted)
+    picture = tmp_path / "jacket.jpg"
+    picture.write_bytes(b"not a picture yet")
+    page = ProductsPage(ctx, tmp_path / "photos")
+    page.new_action.trigger()
+    editor = page.editor
+    assert editor is not None
+    editor.add_photos([picture])
+    assert editor.messages["photos"].text() == "jacket.jpg: not a JPEG, PNG or WebP image"
+    assert looked == ["jacket.jpg"]
+    for text in ("D", "De", "Den", "Deni", "Denim"):  # typing: no file is opened
+        editor.lines["title"].setText(text)
+    editor.lines["price"].setText("12")
+    assert looked == ["jacket.jpg"]
+    picture.write_bytes(JPEG)  # fixed on disk: saving looks again and saves
+    refreshed = signal_future(page.refreshed)
+    assert await editor.save() is True
+    await refreshed
+    assert looked == ["jacket.jpg"] * 3  # added; on save: the editor, then the store
+    (row,) = page.model.rows
+    assert len(row.photos) == 1 and errors == []
 
 
 async def test_edit_shows_a_used_sku_beside_the_field_and_delete_is_confirmed(
