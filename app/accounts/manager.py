@@ -35,6 +35,8 @@ if TYPE_CHECKING:  # the HTTP side is loaded with the first client (start-up spe
     from app.restapi.tokens import TokenManager, TokenSet
 
 log = logging.getLogger("marketdesk.accounts")
+#: The marketplaces with an API account (Vinted goes through the browser plugin).
+API_MARKETPLACES = ("ebay", "etsy")
 
 
 @dataclass(frozen=True)
@@ -106,17 +108,21 @@ class AccountManager:
             f"{settings.client_id}/{what}"
         )
 
+    @staticmethod
+    def _check_marketplace(marketplace: str) -> None:
+        if marketplace not in API_MARKETPLACES:
+            raise AccountError(f"marketplace: {marketplace} has no API account")
+
     def _connector_class(self, marketplace: str) -> type[Connector]:
         """eBay's or Etsy's connector (imported, with its HTTP client, when first needed)."""
+        self._check_marketplace(marketplace)
         if marketplace == "ebay":
             from app.ebay.connector import EbayConnector
 
             return EbayConnector
-        if marketplace == "etsy":
-            from app.etsy.connector import EtsyConnector
+        from app.etsy.connector import EtsyConnector
 
-            return EtsyConnector
-        raise AccountError(f"marketplace: {marketplace} has no API account")
+        return EtsyConnector
 
     # -- settings ---------------------------------------------------------------------
     async def settings(self, marketplace: str) -> AccountSettings | None:
@@ -303,7 +309,7 @@ class AccountManager:
 
     async def status(self, marketplace: str) -> ConnectionStatus:
         """Whether ``marketplace`` is set up and connected, as whom, until when."""
-        self._connector_class(marketplace)
+        self._check_marketplace(marketplace)  # without loading its HTTP client
         settings = await self.settings(marketplace)
         if settings is None:
             return ConnectionStatus(marketplace, False, ConnectionState.DISCONNECTED)

@@ -84,6 +84,7 @@ class Desktop:
         window.closeRequested.connect(self.closed.set)
         window.show()
         close_first_frame()
+        await window.first_paint()  # on screen before the bridge and the runner load
         if not await self._start_bridge():
             problem = self.workbench.bridge.problem or "unknown reason"
             window.statusBar().showMessage(f"Vinted plugin bridge not running: {problem}", 30_000)

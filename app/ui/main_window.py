@@ -9,11 +9,13 @@ about sales that need the seller: an oversell or a delist that finally failed.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import TYPE_CHECKING, Any, cast
 
 from PySide6.QtCore import QByteArray, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
 from PySide6.QtWidgets import QMainWindow, QTabWidget, QVBoxLayout, QWidget
 
 from app.events import BridgeStateChanged, SaleAlert
@@ -132,6 +134,7 @@ class MainWindow(QMainWindow):
             lambda text: self.tray.notify("Marketdesk alert", text, critical=True)
         )
         self.statusBar().showMessage("Ready")
+        self._painted = asyncio.Event()
         self._quitting = False
         self._restore()
         self.tabs.currentChanged.connect(self._tab_shown)
@@ -361,6 +364,18 @@ class MainWindow(QMainWindow):
         self.save_state()
         self.tray.hide()
         self.closeRequested.emit()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """The first paint ends :meth:`first_paint`."""
+        self._painted.set()
+        super().paintEvent(event)
+
+    async def first_paint(self, timeout: float = 0.5) -> None:
+        """Wait until the window has been painted once (at most ``timeout`` seconds: a
+        minimized window is not painted), so that start-up work comes after it."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(timeout):
+                await self._painted.wait()
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Closing the window quits (jobs finish or are released first)."""
