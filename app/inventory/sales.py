@@ -42,10 +42,11 @@ from app.marketplace.action_types import find_action_type
 from app.marketplace.errors import JobStateError, RetryableJobError
 from app.marketplace.fields import MARKETPLACE_NAMES, PRICE_KEY
 from app.marketplace.listings import LIVE_STATES
-from app.marketplace.orders import OrderLine
+from app.marketplace.orders import OrderLine, order_line_of
 from app.models.public.marketplace_action_type import MarketplaceActionType
 from app.models.user.marketplace_job import JobStatus, MarketplaceJob
 from app.models.user.marketplace_listing import ListingState, MarketplaceListing
+from app.models.user.order import Order
 from app.models.user.product import Product
 from app.models.user.sale import Sale, SaleStatus
 
@@ -135,6 +136,17 @@ def record_sales(
         for line, product_id in new_lines
         if product_id is not None and line.quantity > 0 and not _void(line)
     ]
+    if counted:  # a line is a sale once (a line linked later may have been one already)
+        recorded = {
+            (order_id, line_id)
+            for order_id, line_id in session.execute(
+                select(Sale.order_id, Sale.line_id).where(
+                    Sale.marketplace == marketplace,
+                    Sale.order_id.in_({line.order_id for line, _p in counted}),
+                )
+            )
+        }
+        counted = [item for item in counted if (item[0].order_id, item[0].line_id) not in recorded]
     counted.sort(key=lambda item: (item[0].ordered_at or now, item[0].order_id, item[0].line_id))
     for line, product_id in counted:
         assert product_id is not None
@@ -153,6 +165,31 @@ def record_sales(
             continue
         recorder.record(line, product)
     return recorder.outcome
+
+
+def record_linked_sales(
+    session: Session, listing: MarketplaceListing, service: MarketplaceJobService
+) -> SalesOutcome:
+    """``listing`` was just linked to a product (the seller's choice): its stored order
+    lines without a product become the product's, and those sold since Marketdesk knew
+    the listing are recorded as sales, with their follow-up jobs, as an order sync would
+    have done had the link been there. Older lines stay history."""
+    if listing.product_id is None or listing.listing_id is None:
+        return SalesOutcome(user_id=service.user_id)
+    rows = session.scalars(
+        select(Order)
+        .where(
+            Order.marketplace == listing.marketplace,
+            Order.listing_id == listing.listing_id,
+            Order.product_id.is_(None),
+        )
+        .order_by(Order.id)
+    ).all()
+    for row in rows:
+        row.product_id = listing.product_id
+    session.flush()
+    lines = [(order_line_of(row), listing.product_id) for row in rows]
+    return record_sales(session, listing.marketplace, lines, service)
 
 
 def _void(line: OrderLine) -> bool:

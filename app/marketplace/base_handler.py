@@ -220,7 +220,8 @@ class BaseJobHandler(ABC):
 
         def record(session: Any) -> tuple[OrderCounts, SalesOutcome]:
             counts = save_order_lines(session, marketplace, lines)
-            sales = record_sales(session, marketplace, counts.new_lines, service)
+            lines_to_act_on = counts.new_lines + counts.linked_lines
+            sales = record_sales(session, marketplace, lines_to_act_on, service)
             set_orders_cursor(session, marketplace, cursor)
             return counts, sales
 

@@ -391,10 +391,23 @@ class ListingReview:
         with self.db.session(self.user_id, readonly=True) as session:
             return product_choices(session, row_id)
 
-    def confirm_match(self, row_id: int, product_id: int, *, replace: bool = False) -> None:
-        """See :func:`confirm_match`."""
+    def confirm_match(self, row_id: int, product_id: int, *, replace: bool = False) -> int:
+        """See :func:`confirm_match`; in the same transaction, the listing's orders that
+        came in while it had no product become the product's sales
+        (:func:`app.inventory.sales.record_linked_sales`: stock, delists, alerts).
+        Returns how many sales that recorded."""
+        from app.inventory.sales import finish_sales, record_linked_sales
+        from app.marketplace.marketplace_job_service import MarketplaceJobService
+
+        service = MarketplaceJobService(self.db, self.user_id)
         with self.db.session(self.user_id) as session, session.begin():
-            confirm_match(session, row_id, product_id, replace=replace)
+            row = confirm_match(session, row_id, product_id, replace=replace)
+            outcome = record_linked_sales(session, row, service)
+        try:
+            finish_sales(outcome, service)
+        except Exception:  # the link and the sales are committed; the follow-ups are extra
+            log.exception("after linking listing %d", row_id)
+        return outcome.sales
 
     def import_as_product(self, row_id: int) -> int:
         """See :func:`import_as_product`."""

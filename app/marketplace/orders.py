@@ -46,11 +46,14 @@ class OrderLine:
 @dataclass
 class OrderCounts:
     """What an order sync stored; ``new_lines`` are the lines seen for the first time,
-    each with the catalog product it sold (None when it matched none)."""
+    each with the catalog product it sold (None when it matched none), and
+    ``linked_lines`` the lines seen before without a product that now have one (their
+    listing was linked, or their SKU given to a product, meanwhile)."""
 
     new: int = 0
     updated: int = 0
     new_lines: list[tuple[OrderLine, int | None]] = field(default_factory=list)
+    linked_lines: list[tuple[OrderLine, int | None]] = field(default_factory=list)
 
 
 def save_order_lines(session: Session, marketplace: str, lines: Iterable[OrderLine]) -> OrderCounts:
@@ -107,6 +110,8 @@ def save_order_lines(session: Session, marketplace: str, lines: Iterable[OrderLi
         else:
             row.updated_at = now
             counts.updated += 1
+            if row.product_id is None and product_id is not None:
+                counts.linked_lines.append((line, product_id))
         row.product_id = product_id if product_id is not None else row.product_id
         row.listing_id = line.listing_id
         row.sku = line.sku
@@ -121,6 +126,25 @@ def save_order_lines(session: Session, marketplace: str, lines: Iterable[OrderLi
         row.raw = line.raw
     session.flush()
     return counts
+
+
+def order_line_of(row: Order) -> OrderLine:
+    """A stored order line as the marketplace reported it."""
+    return OrderLine(
+        order_id=row.order_id,
+        line_id=row.line_id,
+        quantity=row.quantity,
+        listing_id=row.listing_id,
+        sku=row.sku,
+        title=row.title,
+        price=row.price,
+        currency=row.currency,
+        buyer=row.buyer,
+        status=row.status,
+        ordered_at=row.ordered_at,
+        modified_at=row.modified_at,
+        raw=dict(row.raw or {}),
+    )
 
 
 accounts = cast(Table, MarketplaceAccount.__table__)

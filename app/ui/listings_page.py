@@ -290,7 +290,7 @@ class ListingsPage(QWidget):
             self.status.setText("Select one listing and the product it is")
             return False
         try:
-            await self.ctx.run(
+            sales = await self.ctx.run(
                 lambda: self.review.confirm_match(view.id, int(chosen), replace=replace)
             )
         except ProductAlreadyListedError as exc:
@@ -299,7 +299,13 @@ class ListingsPage(QWidget):
         except ListingReviewError as exc:
             self._refused("Cannot link", exc)
             return False
-        await self._done(f"Linked the listing to product #{chosen}")
+        sold = (
+            f"; {sales} sale(s) it made meanwhile recorded (stock and other listings follow:"
+            " see the dashboard)"
+            if sales
+            else ""
+        )
+        await self._done(f"Linked the listing to product #{chosen}{sold}")
         return True
 
     def _ask_replace(self, view: ListingView, product_id: int, exc: Exception) -> QMessageBox:
