@@ -66,6 +66,9 @@ UPDATE_PRIORITY = 2
 VOID_WORDS = ("cancel", "refund")
 #: The ``input_data`` key that ties a follow-up job to its sale.
 SALE_KEY = "auto_delist"
+#: A line that gets its product later (its listing linked, its SKU given) is a sale only
+#: when ordered within this many days.
+LINKED_SALE_DAYS = 30
 _TAKE_ATTEMPTS = 5
 
 products = cast(Table, Product.__table__)
@@ -127,13 +130,31 @@ def record_sales(
     marketplace: str,
     new_lines: Iterable[tuple[OrderLine, int | None]],
     service: MarketplaceJobService,
+    linked_lines: Iterable[tuple[OrderLine, int | None]] = (),
 ) -> SalesOutcome:
-    """Record the sales among an order sync's new lines and queue their follow-up jobs."""
+    """Record the sales among an order sync's new lines and queue their follow-up jobs.
+
+    ``linked_lines`` are lines stored earlier without a product that have one now: they
+    count only when ordered within :data:`LINKED_SALE_DAYS` (what they say about an older
+    order, a cancellation since, say, may be stale).
+    """
     recorder = _Recorder(session, marketplace, service)
     now = recorder.now
+    oldest = now - timedelta(days=LINKED_SALE_DAYS)
+    recent = []
+    for line, product_id in linked_lines:
+        if line.ordered_at is not None and line.ordered_at >= oldest:
+            recent.append((line, product_id))
+        else:
+            log.info(
+                "%s order %s got its product after %d days or more: history, not a sale",
+                marketplace,
+                line.order_id,
+                LINKED_SALE_DAYS,
+            )
     counted = [
         (line, product_id)
-        for line, product_id in new_lines
+        for line, product_id in [*new_lines, *recent]
         if product_id is not None and line.quantity > 0 and not _void(line)
     ]
     if counted:  # a line is a sale once (a line linked later may have been one already)
@@ -172,8 +193,9 @@ def record_linked_sales(
 ) -> SalesOutcome:
     """``listing`` was just linked to a product (the seller's choice): its stored order
     lines without a product become the product's, and those sold since Marketdesk knew
-    the listing are recorded as sales, with their follow-up jobs, as an order sync would
-    have done had the link been there. Older lines stay history."""
+    the listing (and within :data:`LINKED_SALE_DAYS`) are recorded as sales, with their
+    follow-up jobs, as an order sync would have done had the link been there. Older
+    lines stay history."""
     if listing.product_id is None or listing.listing_id is None:
         return SalesOutcome(user_id=service.user_id)
     rows = session.scalars(
@@ -189,7 +211,7 @@ def record_linked_sales(
         row.product_id = listing.product_id
     session.flush()
     lines = [(order_line_of(row), listing.product_id) for row in rows]
-    return record_sales(session, listing.marketplace, lines, service)
+    return record_sales(session, listing.marketplace, (), service, linked_lines=lines)
 
 
 def _void(line: OrderLine) -> bool:

@@ -220,8 +220,9 @@ class BaseJobHandler(ABC):
 
         def record(session: Any) -> tuple[OrderCounts, SalesOutcome]:
             counts = save_order_lines(session, marketplace, lines)
-            lines_to_act_on = counts.new_lines + counts.linked_lines
-            sales = record_sales(session, marketplace, lines_to_act_on, service)
+            sales = record_sales(
+                session, marketplace, counts.new_lines, service, counts.linked_lines
+            )
             set_orders_cursor(session, marketplace, cursor)
             return counts, sales
 

@@ -31,10 +31,11 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from app.db import Database, utcnow
-from app.marketplace.errors import MarketplaceError
+from app.marketplace.errors import MarketplaceError, RetryableJobError
 from app.marketplace.job_forms import DISPLAY
 from app.marketplace.listings import listing_for
 from app.marketplace.matching import (
@@ -66,6 +67,10 @@ class ListingNotFoundError(ListingReviewError, LookupError):
 
 class ListingLinkError(ListingReviewError):
     """The link asked for would break a rule (a listing or a product already linked)."""
+
+
+class ListingBusyError(ListingReviewError):
+    """The link could not be stored now (a sync recording orders, a busy database)."""
 
 
 class ProductAlreadyListedError(ListingLinkError):
@@ -400,9 +405,16 @@ class ListingReview:
         from app.marketplace.marketplace_job_service import MarketplaceJobService
 
         service = MarketplaceJobService(self.db, self.user_id)
-        with self.db.session(self.user_id) as session, session.begin():
-            row = confirm_match(session, row_id, product_id, replace=replace)
-            outcome = record_linked_sales(session, row, service)
+        try:
+            with self.db.session(self.user_id) as session, session.begin():
+                row = confirm_match(session, row_id, product_id, replace=replace)
+                outcome = record_linked_sales(session, row, service)
+        except (OperationalError, IntegrityError, RetryableJobError) as exc:
+            log.warning("linking listing %d was undone: %s", row_id, exc)
+            raise ListingBusyError(
+                "The listing was not linked: its orders were being recorded at the same "
+                "time. Link it again."
+            ) from exc
         try:
             finish_sales(outcome, service)
         except Exception:  # the link and the sales are committed; the follow-ups are extra

@@ -73,15 +73,20 @@ def save_order_lines(session: Session, marketplace: str, lines: Iterable[OrderLi
         )
     }
     listing_ids = {line.listing_id for line in lines if line.listing_id}
+    # FOR SHARE (PostgreSQL; SQLite writes one at a time anyway): a seller linking one of
+    # these listings meanwhile either commits first, and its product is seen here, or
+    # waits for this sync, and then finds its lines (record_linked_sales)
     product_by_listing = {
         listing_id: product_id
         for listing_id, product_id in session.execute(
-            select(MarketplaceListing.listing_id, MarketplaceListing.product_id).where(
+            select(MarketplaceListing.listing_id, MarketplaceListing.product_id)
+            .where(
                 MarketplaceListing.marketplace == marketplace,
                 MarketplaceListing.listing_id.in_(listing_ids),
-                MarketplaceListing.product_id.is_not(None),
             )
+            .with_for_update(read=True)
         )
+        if product_id is not None
     }
     skus = {line.sku for line in lines if line.sku}
     product_by_sku = {

@@ -85,8 +85,8 @@ class ProductEditor(QDialog):
         self.store = CatalogStore(ctx.db, photos_dir, ctx.user_id)
         self.product = product
         self.saving = False
-        #: Each photo file's problem (None: fine), looked at when it was added.
-        self._photo_checks: dict[str, str | None] = {}
+        #: The photos to add whose files were found fine (not read again per keystroke).
+        self._photo_fine: set[str] = set()
         self.photo_dialog: QFileDialog | None = None
         self.setObjectName("productEditor")
         self.setWindowTitle("New product" if product is None else f"Product {product.id}")
@@ -239,7 +239,7 @@ class ProductEditor(QDialog):
             text = str(entry)
             if text and text not in present:
                 present.add(text)
-                self._photo_checks.pop(text, None)  # added again: looked at again
+                self._photo_fine.discard(text)  # added again: looked at again
                 self.photos.addItem(self._photo_item(text))
         self.check()
 
@@ -266,18 +266,21 @@ class ProductEditor(QDialog):
 
     # -- checking and saving ------------------------------------------------------------
     def _photo_problems(self) -> list[str]:
-        """What is wrong with the photos to add; each file is looked at once when it is
-        added, not on every keystroke in the other fields (saving checks them again)."""
+        """What is wrong with the photos to add. A file found fine is not read again on
+        every keystroke in the other fields (saving checks it again); one with a problem
+        is, so that fixing it on disk is seen."""
         problems: list[str] = []
         kept = set(self.product.photos) if self.product is not None else set()
         for entry in self.photo_entries():
             path = photo_files.resolve(self.photos_dir, entry)
             if entry in kept or path is None:
                 continue
-            if entry not in self._photo_checks:
-                self._photo_checks[entry] = photo_files.photo_problem(path)
-            problem = self._photo_checks[entry]
-            if problem is not None:
+            if entry in self._photo_fine:
+                continue
+            problem = photo_files.photo_problem(path)
+            if problem is None:
+                self._photo_fine.add(entry)
+            else:
                 problems.append(problem)
         return problems
 
@@ -313,7 +316,7 @@ class ProductEditor(QDialog):
         """Check, then create or update the product; True when saved (the dialog closes)."""
         if self.saving:
             return False
-        self._photo_checks.clear()  # the files may have changed since they were added
+        self._photo_fine.clear()  # the files may have changed since they were added
         if self.check():
             self.status.setText("Correct the fields marked in red")
             return False

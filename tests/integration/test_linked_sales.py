@@ -15,7 +15,8 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from app.db import Database, utcnow
-from app.inventory.sales import DELIST_PRIORITY, SALE_KEY, record_sales
+from app.ebay.jobs.orders import order_status
+from app.inventory.sales import DELIST_PRIORITY, LINKED_SALE_DAYS, SALE_KEY, record_sales
 from app.marketplace.listing_review import ListingReview
 from app.marketplace.listings import RemoteListing, reconcile
 from app.marketplace.marketplace_job_service import MarketplaceJobService
@@ -70,13 +71,17 @@ def sync_orders(db: Database, marketplace: str, *lines: OrderLine) -> int:
     service = MarketplaceJobService(db)
     with db.session() as session, session.begin():
         counts = save_order_lines(session, marketplace, lines)
-        outcome = record_sales(
-            session, marketplace, counts.new_lines + counts.linked_lines, service
-        )
+        outcome = record_sales(session, marketplace, counts.new_lines, service, counts.linked_lines)
     return outcome.sales
 
 
-def sold(order_id: str, listing_id: str, minutes_ago: int, sku: str | None = None) -> OrderLine:
+def sold(
+    order_id: str,
+    listing_id: str,
+    minutes_ago: int,
+    sku: str | None = None,
+    status: str = "paid",
+) -> OrderLine:
     return OrderLine(
         order_id=order_id,
         line_id="1",
@@ -84,9 +89,17 @@ def sold(order_id: str, listing_id: str, minutes_ago: int, sku: str | None = Non
         listing_id=listing_id,
         sku=sku,
         title="Denim jacket",
-        status="paid",
+        status=status,
         ordered_at=utcnow() - timedelta(minutes=minutes_ago),
     )
+
+
+def backdate(db: Database, days: int, product_id: int, listing_row_id: int) -> None:
+    """As if the product and the listing row had been there ``days`` days."""
+    then = utcnow() - timedelta(days=days)
+    with db.session() as session, session.begin():
+        session.get(Product, product_id).created_at = then  # type: ignore[union-attr]
+        session.get(MarketplaceListing, listing_row_id).created_at = then  # type: ignore[union-attr]
 
 
 def sales(db: Database) -> list[Sale]:
@@ -170,3 +183,53 @@ def test_a_later_sync_that_finds_the_product_records_the_sale(db: Database) -> N
     assert (sale.product_id, sale.quantity_before, sale.quantity_after) == (scarf, 3, 2)
     assert sync_orders(db, "vinted", sold("V-7", "VI-1", minutes_ago=0, sku="SCARF-1")) == 0
     assert len(sales(db)) == 1
+
+
+def test_only_recent_lines_that_sold_after_the_listing_was_known_count(db: Database) -> None:
+    jacket = add_product(db, "Denim jacket", quantity=5)
+    add_product(db, "Denim jacket")
+    import_listings(db, "etsy", remote("ET-9", "Denim jacket"))
+    etsy_row = listing_row(db, "etsy", "ET-9")
+    backdate(db, 90, jacket, etsy_row.id)
+    day = 24 * 60
+    sync_orders(
+        db,
+        "etsy",
+        sold("R-recent", "ET-9", minutes_ago=2 * day),
+        sold("R-old", "ET-9", minutes_ago=(LINKED_SALE_DAYS + 5) * day),  # known, but old
+        sold("R-void", "ET-9", minutes_ago=day, status="Canceled"),
+    )
+    assert ListingReview(db).confirm_match(etsy_row.id, jacket) == 1
+    assert [sale.order_id for sale in sales(db)] == ["R-recent"]
+
+    # a line that is a sale already is not one again, whatever its product column says
+    with db.session() as session, session.begin():
+        session.scalars(select(Order).where(Order.order_id == "R-recent")).one().product_id = None
+    assert ListingReview(db).confirm_match(etsy_row.id, jacket) == 0
+    assert len(sales(db)) == 1
+    with db.session(readonly=True) as session:
+        assert session.get(Product, jacket).quantity == 4  # type: ignore[union-attr]
+
+
+def test_a_listing_seen_after_the_order_makes_it_history(db: Database) -> None:
+    jacket = add_product(db, "Denim jacket", quantity=2)
+    add_product(db, "Denim jacket")
+    import_listings(db, "etsy", remote("ET-9", "Denim jacket"))
+    etsy_row = listing_row(db, "etsy", "ET-9")
+    with db.session() as session, session.begin():  # the product is old, the listing new
+        session.get(Product, jacket).created_at = utcnow() - timedelta(days=60)  # type: ignore[union-attr]
+    sync_orders(db, "etsy", sold("R-2", "ET-9", minutes_ago=2 * 24 * 60))
+    assert ListingReview(db).confirm_match(etsy_row.id, jacket) == 0
+    assert sales(db) == []
+
+
+def test_a_cancelled_or_refunded_ebay_order_says_so() -> None:
+    assert order_status({"orderFulfillmentStatus": "NOT_STARTED"}) == "NOT_STARTED"
+    cancelled = {
+        "orderFulfillmentStatus": "NOT_STARTED",
+        "cancelStatus": {"cancelState": "CANCELED"},
+    }
+    assert order_status(cancelled) == "CANCELLED"
+    refunded = {"orderFulfillmentStatus": "FULFILLED", "orderPaymentStatus": "FULLY_REFUNDED"}
+    assert order_status(refunded) == "REFUNDED"
+    assert order_status({}) is None

@@ -84,7 +84,7 @@ async def test_editor_checks_fields_then_saves_a_product_into_the_table(
     assert errors == []
 
 
-async def test_photo_files_are_looked_at_when_added_and_saved_not_per_keystroke(
+async def test_a_photo_found_fine_is_not_read_again_per_keystroke(
     ctx: UiContext,
     db: Database,
     tmp_path: Path,
@@ -105,20 +105,24 @@ async def test_photo_files_are_looked_at_when_added_and_saved_not_per_keystroke(
     page.new_action.trigger()
     editor = page.editor
     assert editor is not None
+    editor.lines["price"].setText("12")
     editor.add_photos([picture])
     assert editor.messages["photos"].text() == "jacket.jpg: not a JPEG, PNG or WebP image"
-    assert looked == ["jacket.jpg"]
-    for text in ("D", "De", "Den", "Deni", "Denim"):  # typing: no file is opened
+    editor.lines["title"].setText("D")  # a file with a problem is read again...
+    assert len(looked) == 2 and not editor.save_button.isEnabled()
+    picture.write_bytes(JPEG)  # ...so that fixing it on disk is seen
+    editor.lines["title"].setText("De")
+    assert editor.messages["photos"].text() == "" and editor.save_button.isEnabled()
+    assert len(looked) == 3
+    for text in ("Den", "Deni", "Denim"):  # a fine file is not read per keystroke
         editor.lines["title"].setText(text)
-    editor.lines["price"].setText("12")
-    assert looked == ["jacket.jpg"]
-    picture.write_bytes(JPEG)  # fixed on disk: saving looks again and saves
+    assert len(looked) == 3
     refreshed = signal_future(page.refreshed)
-    assert await editor.save() is True
+    editor.save_button.click()  # saving reads it again (the editor, then the store)
     await refreshed
-    assert looked == ["jacket.jpg"] * 3  # added; on save: the editor, then the store
+    assert looked == ["jacket.jpg"] * 5
     (row,) = page.model.rows
-    assert len(row.photos) == 1 and errors == []
+    assert row.title == "Denim" and len(row.photos) == 1 and errors == []
 
 
 async def test_edit_shows_a_used_sku_beside_the_field_and_delete_is_confirmed(

@@ -40,13 +40,24 @@ def order_lines(order: dict[str, Any]) -> list[OrderLine]:
                 price=price,
                 currency=currency,
                 buyer=(order.get("buyer") or {}).get("username"),
-                status=order.get("orderFulfillmentStatus"),
+                status=order_status(order),
                 ordered_at=parse_time(order.get("creationDate")),
                 modified_at=parse_time(order.get("lastModifiedDate")),
                 raw=order,
             )
         )
     return lines
+
+
+def order_status(order: dict[str, Any]) -> str | None:
+    """The order's state in one word: a cancelled or refunded order says so (the
+    fulfillment status alone never does), else its fulfillment status."""
+    if str((order.get("cancelStatus") or {}).get("cancelState") or "").upper() == "CANCELED":
+        return "CANCELLED"
+    if str(order.get("orderPaymentStatus") or "").upper() == "FULLY_REFUNDED":
+        return "REFUNDED"
+    fulfillment = order.get("orderFulfillmentStatus")
+    return str(fulfillment) if fulfillment is not None else None
 
 
 class SyncOrdersEbayHandler(EbayJobHandler):
