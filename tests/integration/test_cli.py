@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,8 +10,7 @@ from app.cli.main import main
 from app.db import Database
 from app.marketplace import MarketplaceJobService
 from app.models import Product
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.support.cli_worker import poll, running, start_worker, stop_worker
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -126,31 +120,15 @@ def test_bad_arguments_exit_2_with_one_line(
 
 
 def test_worker_runs_until_sigterm(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "MARKETDESK_DB_URL": f"sqlite:///{tmp_path / 'team.sqlite3'}",
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-    }
-    worker = subprocess.Popen(
-        [sys.executable, "main.py", "worker", "--lease", "5", "--no-bridge"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    env = {"MARKETDESK_DB_URL": f"sqlite:///{tmp_path / 'team.sqlite3'}"}
+    with running(start_worker("worker", "--lease", "5", "--no-bridge", env=env)) as worker:
         assert worker.stdout is not None
         assert "running; press Ctrl-C to stop" in worker.stdout.readline()
         db = Database(env["MARKETDESK_DB_URL"])
         service = MarketplaceJobService(db)
         vinted = service.create_job(marketplace="vinted", action_code="sync")
         job = service.create_job(marketplace="etsy", action_code="sync_orders")
-        deadline = time.monotonic() + 15
-        while service.get_job(job.id).status in ("pending", "running") and (
-            time.monotonic() < deadline
-        ):
-            time.sleep(0.1)
+        poll(lambda: service.get_job(job.id).status not in ("pending", "running"))
         final = service.get_job(job.id)
         # without its bridge the worker leaves Vinted jobs to one that has the plugin
         left = service.get_job(vinted.id)
@@ -161,14 +139,7 @@ def test_worker_runs_until_sigterm(tmp_path: Path) -> None:
             "paused",
             "Etsy is not set up: enter the app keys in Settings",
         )
-        worker.send_signal(signal.SIGTERM)
-        _, err = worker.communicate(timeout=15)
-        assert worker.returncode == 0, err
-        assert "Traceback" not in err
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-        worker.communicate()
+        stop_worker(worker)
 
 
 def test_sellers_on_sqlite(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

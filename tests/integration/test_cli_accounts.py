@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -24,9 +22,8 @@ from app.marketplace import MarketplaceJobProcessor, MarketplaceJobService
 from app.models import MarketplaceListing
 from app.secret_store import open_secret_store
 from tests.fakes import FakeEbay
+from tests.support.cli_worker import poll, running, start_worker
 from tests.support.marketplaces import add_product, make_due
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -148,16 +145,8 @@ def connect_through_cli(
     return out
 
 
-def start_worker(d: str, *extra: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
-    return subprocess.Popen(
-        [sys.executable, "main.py", "--data-dir", d, "worker", *extra],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+def start(d: str, *extra: str) -> subprocess.Popen[str]:
+    return start_worker("--data-dir", d, "worker", *extra)
 
 
 def test_connect_ebay_then_the_worker_publishes(
@@ -202,23 +191,14 @@ def test_connect_ebay_then_the_worker_publishes(
     job = MarketplaceJobService(db).create_job(
         marketplace="ebay", action_code="publish", product_id=product
     )
-    worker = start_worker(d)
-    try:
+    with running(start(d)) as worker:
         service = MarketplaceJobService(db)
-        deadline = time.monotonic() + 20
-        while (
-            service.get_job(job.id).status in ("pending", "running") and time.monotonic() < deadline
-        ):
-            time.sleep(0.1)
+        poll(lambda: service.get_job(job.id).status not in ("pending", "running"), 20)
         final = service.get_job(job.id)
         assert final.status == "completed", final.error_message
         worker.send_signal(signal.SIGTERM)
         _, err = worker.communicate(timeout=15)
         assert worker.returncode == 0, err
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-        worker.communicate()
     with db.session(readonly=True) as session:
         listing = session.query(MarketplaceListing).one()
     db.close()
@@ -243,18 +223,11 @@ def test_worker_killed_after_the_offer_step_resumes_without_a_second_offer(
     job = service.create_job(marketplace="ebay", action_code="publish", product_id=product)
     publish_path = r"/sell/inventory/v1/offer/[^/]+/publish"
     fake_ebay.stall_next("POST", publish_path, 20.0)
-    worker = start_worker(d, "--lease", "2")
-    try:
-        deadline = time.monotonic() + 20
-        while fake_ebay.calls_to("POST", publish_path) == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
+    with running(start(d, "--lease", "2")) as worker:
+        poll(lambda: fake_ebay.calls_to("POST", publish_path) != 0, 20)
         assert fake_ebay.offers_created == 1
         worker.kill()  # the program dies while eBay is publishing
         worker.communicate(timeout=10)
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-            worker.communicate()
     assert service.get_job(job.id).status == "running"
 
     time.sleep(2.5)  # the dead worker's lease runs out

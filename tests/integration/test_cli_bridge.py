@@ -4,11 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,11 +13,9 @@ import pytest
 from app.cli.main import main
 from app.db import Database
 from app.marketplace import MarketplaceJobService
+from tests.support.cli_worker import running, start_worker, stop_worker
 from tests.support.plugin_client import ScriptedPlugin
 from tests.support.vinted_script import ScriptedVinted
-
-ROOT = Path(__file__).resolve().parents[2]
-FILE_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -34,17 +28,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def start_worker(data_dir: str, env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "main.py", "--data-dir", data_dir, "worker", "--lease", "5"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
 
 
 def shown_token(out: str) -> str:
@@ -118,7 +101,7 @@ async def test_worker_runs_vinted_jobs_through_its_bridge(
 ) -> None:
     port = free_port()
     d = str(tmp_path)
-    env = {**os.environ, **FILE_KEYRING, "MARKETDESK_BRIDGE_PORT": str(port)}
+    env = {"MARKETDESK_BRIDGE_PORT": str(port)}
     code, out, _ = run(capsys, "--data-dir", d, "bridge", "show")  # makes the token
     assert code == 0
     # the in-process CLI call used the test's in-memory keyring: write the token where the
@@ -126,8 +109,7 @@ async def test_worker_runs_vinted_jobs_through_its_bridge(
     token = shown_token(out)
     (tmp_path / "secrets.json").write_text(json.dumps({"bridge/pairing_token": token}))
     (tmp_path / "secrets.json").chmod(0o600)
-    worker = start_worker(d, env)
-    try:
+    with running(start_worker("--data-dir", d, "worker", "--lease", "5", env=env)) as worker:
         assert worker.stdout is not None
         assert "running" in worker.stdout.readline()
         assert f"listening on 127.0.0.1:{port}" in worker.stdout.readline()
@@ -145,11 +127,4 @@ async def test_worker_runs_vinted_jobs_through_its_bridge(
             db.close()
             assert final.status == "completed", final.error_message
             assert "wardrobe" in plugin.actions()  # (and maybe the scheduled order sync)
-        worker.send_signal(signal.SIGTERM)
-        _, err = worker.communicate(timeout=15)
-        assert worker.returncode == 0, err
-        assert "Traceback" not in err
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-        worker.communicate()
+        stop_worker(worker)

@@ -4,9 +4,6 @@ a worker leaves a job alone until its time."""
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,8 +15,8 @@ from app.cli.main import main
 from app.db import Database
 from app.marketplace import MarketplaceJobService
 from app.models import Product
+from tests.support.cli_worker import poll, running, start_worker, stop_worker
 
-ROOT = Path(__file__).resolve().parents[2]
 CREATE = ("job", "create", "--marketplace")
 
 
@@ -166,34 +163,15 @@ def test_the_worker_leaves_a_job_until_its_run_at(
     )
     assert main(["--data-dir", d, *CREATE, "etsy", "--action", "sync"]) == 0
     capsys.readouterr()
-    worker = subprocess.Popen(
-        [sys.executable, "main.py", "--data-dir", d, "worker", "--lease", "5", "--no-bridge"],
-        cwd=ROOT,
-        env={**os.environ, "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with running(start_worker("--data-dir", d, "worker", "--lease", "5", "--no-bridge")) as worker:
         assert worker.stdout is not None
         assert "running; press Ctrl-C to stop" in worker.stdout.readline()
         db = Database(f"sqlite:///{tmp_path / 'default.sqlite3'}")
         service = MarketplaceJobService(db)
-        deadline = time.monotonic() + 15
-        while service.get_job(now).status in ("pending", "running") and (
-            time.monotonic() < deadline
-        ):
-            time.sleep(0.1)
+        poll(lambda: service.get_job(now).status not in ("pending", "running"))
         ran, waiting = service.get_job(now), service.get_job(later)
         db.close()
         # the job due now was claimed (and waits for Etsy's keys), the later one was not
         assert (ran.status, ran.attempts) == ("paused", 1)
         assert (waiting.status, waiting.attempts, waiting.lease_owner) == ("pending", 0, None)
-        worker.send_signal(signal.SIGTERM)
-        _, err = worker.communicate(timeout=15)
-        assert worker.returncode == 0, err
-        assert "Traceback" not in err
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-        worker.communicate()
+        stop_worker(worker)

@@ -4,13 +4,9 @@ processor, the runner and the order-sync schedule; the window's workbench is unc
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import subprocess
-import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,10 +20,8 @@ from app.marketplace import MarketplaceJobService
 from app.marketplace.runner import JobRunner
 from app.secret_store import KeyringSecretStore
 from app.workbench import Workbench
+from tests.support.cli_worker import poll, running, start_worker, stop_worker
 from tests.support.keyring import MemoryKeyring
-
-ROOT = Path(__file__).resolve().parents[2]
-FILE_KEYRING = {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
 
 
 def workbench(db: Database, folder: Path, **options: Any) -> Workbench:
@@ -134,29 +128,15 @@ def schedule_names(db: Database) -> list[str]:
         return sorted(conn.execute(select(schedules.c.name)).scalars())
 
 
-def start_worker(d: str, *extra: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "main.py", "--data-dir", d, "worker", "--lease", "5", *extra],
-        cwd=ROOT,
-        env={**os.environ, **FILE_KEYRING},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def wait_for(check: Callable[[], bool], seconds: float = 15) -> None:
-    deadline = time.monotonic() + seconds
-    while not check() and time.monotonic() < deadline:
-        time.sleep(0.1)
+def start(d: str, *extra: str) -> subprocess.Popen[str]:
+    return start_worker("--data-dir", d, "worker", "--lease", "5", *extra)
 
 
 def test_worker_for_one_marketplace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d = str(tmp_path)
     assert main(["--data-dir", d, "migrate"]) == 0
     capsys.readouterr()
-    worker = start_worker(d, "--marketplace", "etsy", "--no-bridge")
-    try:
+    with running(start(d, "--marketplace", "etsy", "--no-bridge")) as worker:
         assert worker.stdout is not None
         assert worker.stdout.readline().startswith("Worker ")
         assert worker.stdout.readline() == (
@@ -166,21 +146,14 @@ def test_worker_for_one_marketplace(tmp_path: Path, capsys: pytest.CaptureFixtur
         service = MarketplaceJobService(db)
         ebay = service.create_job(marketplace="ebay", action_code="sync_orders")
         etsy = service.create_job(marketplace="etsy", action_code="sync_orders")
-        wait_for(lambda: service.get_job(etsy.id).status not in ("pending", "running"))
-        wait_for(lambda: schedule_names(db) != [])
+        poll(lambda: service.get_job(etsy.id).status not in ("pending", "running"))
+        poll(lambda: schedule_names(db) != [])
         done, left, names = service.get_job(etsy.id), service.get_job(ebay.id), schedule_names(db)
         db.close()
         assert done.status == "paused"  # Etsy was never set up
         assert (left.status, left.attempts) == ("pending", 0)  # not this worker's marketplace
         assert names == ["order_sync:etsy"]
-        worker.send_signal(signal.SIGINT)
-        _, err = worker.communicate(timeout=15)
-        assert worker.returncode == 0, err
-        assert "Traceback" not in err
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-        worker.communicate()
+        stop_worker(worker, signal.SIGINT)
 
 
 def test_worker_whose_bridge_port_is_taken(
@@ -193,8 +166,7 @@ def test_worker_whose_bridge_port_is_taken(
         port = int(taken.getsockname()[1])
         assert main(["--data-dir", d, "bridge", "port", str(port)]) == 0
         capsys.readouterr()
-        worker = start_worker(d)
-        try:
+        with running(start(d)) as worker:
             assert worker.stdout is not None
             assert "running; press Ctrl-C to stop." in worker.stdout.readline()
             line = worker.stdout.readline()
@@ -204,17 +176,10 @@ def test_worker_whose_bridge_port_is_taken(
             service = MarketplaceJobService(db)
             vinted = service.create_job(marketplace="vinted", action_code="sync")
             etsy = service.create_job(marketplace="etsy", action_code="sync_orders")
-            wait_for(lambda: service.get_job(etsy.id).status not in ("pending", "running"))
-            wait_for(lambda: len(schedule_names(db)) == 2)
+            poll(lambda: service.get_job(etsy.id).status not in ("pending", "running"))
+            poll(lambda: len(schedule_names(db)) == 2)
             left, names = service.get_job(vinted.id), schedule_names(db)
             db.close()
             assert (left.status, left.attempts) == ("pending", 0)
             assert names == ["order_sync:ebay", "order_sync:etsy"]
-            worker.send_signal(signal.SIGTERM)
-            _, err = worker.communicate(timeout=15)
-            assert worker.returncode == 0, err
-            assert "Traceback" not in err
-        finally:
-            if worker.poll() is None:
-                worker.kill()
-            worker.communicate()
+            stop_worker(worker)
