@@ -140,34 +140,14 @@ def record_sales(
     """
     recorder = _Recorder(session, marketplace, service)
     now = recorder.now
-    oldest = now - timedelta(days=LINKED_SALE_DAYS)
-    recent = []
-    for line, product_id in linked_lines:
-        if line.ordered_at is not None and line.ordered_at >= oldest:
-            recent.append((line, product_id))
-        else:
-            log.info(
-                "%s order %s got its product after %d days or more: history, not a sale",
-                marketplace,
-                line.order_id,
-                LINKED_SALE_DAYS,
-            )
     counted = [
         (line, product_id)
-        for line, product_id in [*new_lines, *recent]
+        for line, product_id in [
+            *new_lines,
+            *_recent_unrecorded(session, marketplace, linked_lines, now),
+        ]
         if product_id is not None and line.quantity > 0 and not _void(line)
     ]
-    if counted:  # a line is a sale once (a line linked later may have been one already)
-        recorded = {
-            (order_id, line_id)
-            for order_id, line_id in session.execute(
-                select(Sale.order_id, Sale.line_id).where(
-                    Sale.marketplace == marketplace,
-                    Sale.order_id.in_({line.order_id for line, _p in counted}),
-                )
-            )
-        }
-        counted = [item for item in counted if (item[0].order_id, item[0].line_id) not in recorded]
     counted.sort(key=lambda item: (item[0].ordered_at or now, item[0].order_id, item[0].line_id))
     for line, product_id in counted:
         assert product_id is not None
@@ -186,6 +166,41 @@ def record_sales(
             continue
         recorder.record(line, product)
     return recorder.outcome
+
+
+def _recent_unrecorded(
+    session: Session,
+    marketplace: str,
+    linked_lines: Iterable[tuple[OrderLine, int | None]],
+    now: datetime,
+) -> list[tuple[OrderLine, int | None]]:
+    """The lines that got their product later and may be sales: ordered within
+    :data:`LINKED_SALE_DAYS`, and not recorded as a sale already (a new line cannot be,
+    a line linked later may have been, for the product it had before)."""
+    oldest = now - timedelta(days=LINKED_SALE_DAYS)
+    recent = []
+    for line, product_id in linked_lines:
+        if line.ordered_at is not None and line.ordered_at >= oldest:
+            recent.append((line, product_id))
+        else:
+            log.info(
+                "%s order %s got its product after %d days or more: history, not a sale",
+                marketplace,
+                line.order_id,
+                LINKED_SALE_DAYS,
+            )
+    if not recent:
+        return []
+    recorded = {
+        (order_id, line_id)
+        for order_id, line_id in session.execute(
+            select(Sale.order_id, Sale.line_id).where(
+                Sale.marketplace == marketplace,
+                Sale.order_id.in_({line.order_id for line, _p in recent}),
+            )
+        )
+    }
+    return [item for item in recent if (item[0].order_id, item[0].line_id) not in recorded]
 
 
 def record_linked_sales(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
 from PySide6.QtCore import QByteArray, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
@@ -57,6 +57,26 @@ PAGES = (
 )
 
 
+PageT = TypeVar("PageT", bound=QWidget)
+
+
+class _Page(Generic[PageT]):
+    """A page of the window as an attribute: ``window.stats`` is ``window.page("stats")``
+    (built on first use)."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    @overload
+    def __get__(self, window: None, owner: type[MainWindow]) -> _Page[PageT]: ...
+    @overload
+    def __get__(self, window: MainWindow, owner: type[MainWindow]) -> PageT: ...
+    def __get__(self, window: MainWindow | None, owner: type[MainWindow]) -> PageT | _Page[PageT]:
+        if window is None:
+            return self
+        return cast(PageT, window.page(self.key))
+
+
 class MainWindow(QMainWindow):
     """Dashboard, Products, Jobs, New job, Stats, Settings, Log, Listings.
 
@@ -66,6 +86,14 @@ class MainWindow(QMainWindow):
     """
 
     closeRequested = Signal()
+    dashboard: _Page[DashboardPage] = _Page("dashboard")
+    products: _Page[ProductsPage] = _Page("products")
+    jobs: _Page[JobsPage] = _Page("jobs")
+    new_job: _Page[NewJobPage] = _Page("new_job")
+    stats: _Page[StatsPage] = _Page("stats")
+    settings_page: _Page[SettingsPage] = _Page("settings")
+    log_page: _Page[LogPage] = _Page("log")
+    listings: _Page[ListingsPage] = _Page("listings")
 
     def __init__(
         self,
@@ -228,46 +256,6 @@ class MainWindow(QMainWindow):
         """The runner started or paused: a built dashboard says so (a new one reads it)."""
         if "dashboard" in self._built:
             self.dashboard.set_processing(on)
-
-    @property
-    def dashboard(self) -> DashboardPage:
-        """The Dashboard page."""
-        return cast("DashboardPage", self.page("dashboard"))
-
-    @property
-    def products(self) -> ProductsPage:
-        """The Products page."""
-        return cast("ProductsPage", self.page("products"))
-
-    @property
-    def jobs(self) -> JobsPage:
-        """The Jobs page."""
-        return cast("JobsPage", self.page("jobs"))
-
-    @property
-    def new_job(self) -> NewJobPage:
-        """The New job page."""
-        return cast("NewJobPage", self.page("new_job"))
-
-    @property
-    def stats(self) -> StatsPage:
-        """The Stats page."""
-        return cast("StatsPage", self.page("stats"))
-
-    @property
-    def settings_page(self) -> SettingsPage:
-        """The Settings page."""
-        return cast("SettingsPage", self.page("settings"))
-
-    @property
-    def log_page(self) -> LogPage:
-        """The Log page."""
-        return cast("LogPage", self.page("log"))
-
-    @property
-    def listings(self) -> ListingsPage:
-        """The Listings page."""
-        return cast("ListingsPage", self.page("listings"))
 
     # -- geometry ---------------------------------------------------------------------
     def _restore(self) -> None:
