@@ -1,10 +1,9 @@
 """What ``python main.py`` starts, decided before anything heavy is imported.
 
-Without a sub-command Marketdesk opens its window. The window's first frame is shown by
-:mod:`app.ui.boot` right after Qt is loaded, before the database layer, the HTTP clients
-and the pages are imported and the database is migrated, so the seller sees Marketdesk at
-once; the full window replaces that first frame when it is ready. Sub-commands and
-``--help`` go to the command line, which never loads Qt. ``--version`` prints the version;
+Without a sub-command Marketdesk opens its window (:mod:`app.cli.window`), which is shown
+before the database layer, the HTTP clients and the other pages are imported and the
+database is migrated, so the seller sees Marketdesk at once. Sub-commands and ``--help``
+go to the command line, which never loads Qt. ``--version`` prints the version;
 ``--self-test`` checks the installation (:mod:`app.selftest`).
 """
 
@@ -65,12 +64,9 @@ def main(argv: Sequence[str]) -> int:
         )
         return 1
     if wants_window(argv):
-        try:
-            from app.ui.boot import run
-        except ImportError:
-            pass  # no Qt here: the command line explains what works without it
-        else:
-            return run(argv)
+        from app.cli.window import main as window_main
+
+        return window_main(argv)  # without Qt, it says what works without the window
     from app.cli.main import main as cli_main
 
     return cli_main(argv)

@@ -25,6 +25,7 @@ from app.inventory.alerts import SaleWatcher
 from app.inventory.schedule import MarketplaceReadiness, OrderSyncScheduler
 from app.marketplace.marketplace_job_service import MarketplaceJobService
 from app.models.user.marketplace_job_stats import MARKETPLACE_VALUES
+from app.paths import photos_folder
 from app.secret_store import SecretStore, open_secret_store
 
 if TYPE_CHECKING:  # loaded when processing starts, after the window is up
@@ -93,7 +94,7 @@ class Workbench:
         self.apply_rate_limits = apply_rate_limits
         self.lease_seconds = lease_seconds
         self.vinted_needs_bridge = vinted_needs_bridge
-        self.photos_dir = data_dir / "photos"
+        self.photos_dir = photos_folder(data_dir)
         self.runner: JobRunner | None = None
         self._task: asyncio.Task[None] | None = None
         self._switching = asyncio.Lock()

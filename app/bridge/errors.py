@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.marketplace.base_handler import PluginUnavailableError
-from app.marketplace.errors import RetryableJobError
+from app.marketplace.errors import PluginUnavailableError, RetryableJobError
 
 
 class BridgeError(Exception):

@@ -25,13 +25,12 @@ from app.bridge.config import (
 )
 from app.bridge.errors import BridgeStartError
 from app.bridge.status import BridgeStatus
-from app.db import Database
 from app.events import BridgeStateChanged, Event
-from app.marketplace.marketplace_job_service import MarketplaceJobService
 from app.secret_store import SecretStore, SecretStoreError
 
 if TYPE_CHECKING:
     from app.bridge.server import BridgeServer
+    from app.db import Database
 
 log = logging.getLogger("marketdesk.bridge")
 
@@ -191,6 +190,8 @@ class BridgeHost:
         self._logged_in = logged_in
 
     async def _resume_vinted(self) -> None:
+        from app.marketplace.marketplace_job_service import MarketplaceJobService
+
         service = MarketplaceJobService(self.db, self.user_id)
         resumed = await self.db.run(service.resume_paused_by_errors, "vinted")
         if resumed:

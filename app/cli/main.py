@@ -1,4 +1,5 @@
-"""Entry point of the command line: parses, opens the database, runs one sub-command."""
+"""Entry point of the command line: parses, opens the database, runs one sub-command
+(without one, it opens the window: :mod:`app.cli.window`)."""
 
 from __future__ import annotations
 
@@ -6,50 +7,31 @@ import argparse
 import asyncio
 import logging
 import signal
-import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from app.accounts import AccountManager
 from app.bridge.errors import BridgeError
 from app.cli.parser import PROG, build_parser
+from app.cli.window import configure_logging, data_dir, fail, run_window
 from app.db import Database, DatabaseError, resolve_database_url
-from app.db.location import default_data_dir
 from app.marketplace import MarketplaceJobService
 from app.marketplace.errors import MarketplaceError
 from app.secret_store import SecretStoreError, open_secret_store
 
 log = logging.getLogger("marketdesk.cli")
 
-USAGE_HINT = """Without a window, use the commands:
-  {prog} worker                 run queued jobs until Ctrl-C
-  {prog} bridge show            the browser plugin's port and pairing token
-  {prog} job create --marketplace ebay --action publish --product 12
-  {prog} job list               show the queue
-  {prog} stats                  outcomes per marketplace
-  {prog} account status         eBay and Etsy connections
-Run '{prog} --help' for every option.
-"""
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG
-        if args.verbose > 1
-        else logging.INFO
-        if args.verbose
-        else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    configure_logging(args.verbose)
+    if args.command is None:
+        return run_window(args)
     try:
         db = Database(resolve_database_url(args.data_dir, args.profile))
     except DatabaseError as exc:
         return fail(str(exc))
     try:
-        if args.command is None:
-            return run_window(db, args)
         if args.command == "migrate":
             db.migrate(args.revision)
             print(f"Database is at revision {db.current_revision()}")
@@ -83,27 +65,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return fail(str(exc))
     finally:
         db.close()
-
-
-def fail(message: str) -> int:
-    """Print one line of error and return the failure exit code."""
-    sys.stderr.write(f"{PROG}: error: {message}\n")
-    return 1
-
-
-def run_window(db: Database, args: argparse.Namespace) -> int:
-    """Open the desktop window (loaded only now: the commands stay free of Qt)."""
-    try:
-        from app.ui.desktop import run_desktop
-    except ImportError as exc:
-        sys.stdout.write(USAGE_HINT.format(prog=PROG))
-        return fail(f"the window cannot start ({exc}); the commands above work without it")
-    return run_desktop(db, data_dir(args), args.seller)
-
-
-def data_dir(args: argparse.Namespace) -> Path:
-    """The folder of the seller's files (photos, and secrets when there is no keyring)."""
-    return Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
 
 
 def account_manager(db: Database, args: argparse.Namespace) -> AccountManager:

@@ -9,9 +9,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
-from app.cli import accounts, bridge
-from app.models.user.marketplace_job import JobStatus
-from app.models.user.marketplace_job_stats import MARKETPLACE_VALUES
+from app.marketplace.names import MARKETPLACE_VALUES, JobStatus
 
 PROG = "marketdesk"
 
@@ -108,8 +106,12 @@ def concurrency(text: str) -> dict[str, int]:
     return limits
 
 
-def build_parser() -> Parser:
-    """The full parser with every sub-command."""
+def window_parser() -> Parser:
+    """The options of ``main.py`` without a sub-command (the window's): the global ones.
+
+    It loads nothing of the program, so the window can show before the database layer is
+    imported; :func:`build_parser` adds the sub-commands to the same options.
+    """
     parser = Parser(
         prog=PROG, description="Marketdesk: one catalog, one job queue for Vinted, eBay and Etsy."
     )
@@ -121,6 +123,14 @@ def build_parser() -> Parser:
         "--seller", type=positive_int, default=1, help="seller id on a shared PostgreSQL queue"
     )
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    return parser
+
+
+def build_parser() -> Parser:
+    """The full parser with every sub-command."""
+    from app.cli import accounts, bridge  # their sub-commands' options
+
+    parser = window_parser()
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
 
     worker = sub.add_parser("worker", help="run the job processor headless until Ctrl-C")

@@ -29,14 +29,10 @@ from app.catalog.store import LIVE_STATES
 from app.ebay.jobs import fields as ebay_fields
 from app.etsy.jobs import fields as etsy_fields
 from app.inventory.price_rules import PriceRule
-from app.marketplace.fields import (
-    MARKETPLACE_NAMES,
-    PRICE_KEY,
-    FieldError,
-    resolve_fields,
-)
+from app.marketplace.fields import PRICE_KEY, FieldError, resolve_fields
 from app.marketplace.job_forms import FIELDS
 from app.marketplace.marketplace_job_service import MarketplaceJobService
+from app.marketplace.names import MARKETPLACE_NAMES
 from app.models.public.marketplace_action_type import MarketplaceActionType
 from app.models.user.marketplace_job import ACTIVE_STATUSES, MarketplaceJob
 from app.models.user.marketplace_listing import MarketplaceListing

@@ -40,8 +40,9 @@ from app.db.base import utcnow
 from app.events import EventBus, JobCreated, SaleAlert
 from app.marketplace.action_types import find_action_type
 from app.marketplace.errors import JobStateError, RetryableJobError
-from app.marketplace.fields import MARKETPLACE_NAMES, PRICE_KEY
+from app.marketplace.fields import PRICE_KEY
 from app.marketplace.listings import LIVE_STATES
+from app.marketplace.names import MARKETPLACE_NAMES
 from app.marketplace.orders import OrderLine, order_line_of
 from app.models.public.marketplace_action_type import MarketplaceActionType
 from app.models.user.marketplace_job import JobStatus, MarketplaceJob

@@ -26,9 +26,10 @@ from app.marketplace.errors import (
     AuthRequiredError,
     InvalidJobRequestError,
     PermanentJobError,
+    PluginUnavailableError,
     RetryableJobError,
 )
-from app.marketplace.fields import MARKETPLACE_NAMES, PRICE_KEY, FieldError, parse_price
+from app.marketplace.fields import PRICE_KEY, FieldError, parse_price
 from app.marketplace.listings import (
     LIVE_STATES,
     RemoteListing,
@@ -40,6 +41,7 @@ from app.marketplace.listings import (
     set_listing_state,
 )
 from app.marketplace.marketplace_job_service import MarketplaceJobService
+from app.marketplace.names import MARKETPLACE_NAMES
 from app.marketplace.orders import OrderCounts, OrderLine, save_order_lines, set_orders_cursor
 from app.marketplace.retry import parse_retry_after
 from app.models.user.marketplace_job import MarketplaceJob
@@ -73,10 +75,6 @@ class AccountProvider(Protocol):
     async def settings(self, marketplace: str) -> Any:
         """The account's settings (with ``defaults``), or None."""
         ...
-
-
-class PluginUnavailableError(RetryableJobError):
-    """The browser plugin is not connected; the job waits without spending a retry."""
 
 
 @dataclass

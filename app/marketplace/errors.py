@@ -48,6 +48,10 @@ class RetryableJobError(JobExecutionError):
         self.consumes_retry = consumes_retry
 
 
+class PluginUnavailableError(RetryableJobError):
+    """The browser plugin is not connected; the job waits without spending a retry."""
+
+
 class PermanentJobError(JobExecutionError):
     """A failure that retrying cannot fix (bad data, rejected request)."""
 

@@ -14,14 +14,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from app.marketplace.errors import PermanentJobError
-from app.models.user.product import Product
+
+if TYPE_CHECKING:
+    from app.models.user.product import Product
 
 Kind = Literal["text", "integer", "choice", "boolean"]
-#: The marketplaces as the seller reads their names.
-MARKETPLACE_NAMES = {"vinted": "Vinted", "ebay": "eBay", "etsy": "Etsy"}
 #: The input key of a publish or update job's price override (a decimal string).
 PRICE_KEY = "price"
 #: The highest price a listing can hold (the database keeps 10 digits, 2 after the point).

@@ -12,7 +12,8 @@ from typing import Any
 
 from app.ebay.jobs.fields import EBAY_FIELDS
 from app.etsy.jobs.fields import ETSY_FIELDS
-from app.marketplace.fields import MARKETPLACE_NAMES, FieldSpec, resolve_fields
+from app.marketplace.fields import FieldSpec, resolve_fields
+from app.marketplace.names import MARKETPLACE_NAMES
 from app.vinted.fields import LINK_FIELDS, MESSAGE_FIELDS, VINTED_FIELDS
 
 FIELDS: dict[str, tuple[FieldSpec, ...]] = {

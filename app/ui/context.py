@@ -3,7 +3,8 @@
 Pages never touch the database on the window's thread: they ``await ctx.run(fn, ...)``
 (the database executor) inside coroutines started with :meth:`UiContext.spawn`, which
 runs them on the qasync event loop and turns an unexpected exception into one log entry
-and one error dialog (the crash handler) instead of a silent failure.
+and one error dialog (the crash handler) instead of a silent failure. The window is built
+before the database is open; ``run`` and ``read`` wait until it is.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from app.db import Database
 from app.marketplace.errors import MarketplaceError
 from app.ui.relay import EventRelay
 
 if TYPE_CHECKING:
+    from app.db import Database
+    from app.marketplace.marketplace_job_service import MarketplaceJobService
     from app.workbench import Workbench
 
 log = logging.getLogger("marketdesk.ui")
@@ -39,11 +41,20 @@ def show_error(parent: QWidget | None, title: str, text: str) -> None:
     box.show()
 
 
+class DatabaseNotOpenError(RuntimeError):
+    """The database is not open: Marketdesk is still opening it, or could not."""
+
+
 @dataclass
 class UiContext:
-    """Shared by every page."""
+    """Shared by every page.
 
-    db: Database
+    The window is on screen before the database is open (:class:`app.ui.desktop.Desktop`
+    opens it after the first paint): ``db`` is None until :meth:`attach`, and
+    :meth:`run`, :meth:`read` and :meth:`opened` wait for it.
+    """
+
+    _db: Database | None
     relay: EventRelay
     settings: QSettings
     workbench: Workbench | None = None
@@ -51,19 +62,65 @@ class UiContext:
     #: Where unexpected errors go (the main window shows a dialog; tests record them).
     on_error: Callable[[str, BaseException], None] | None = None
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    _open: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _open_failure: str | None = None
+    _job_service: MarketplaceJobService | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        if self._db is not None:
+            self._open.set()
+
+    @property
+    def db(self) -> Database:
+        """The open database (only reached once it is open: see :meth:`opened`)."""
+        if self._db is None:
+            raise DatabaseNotOpenError(self._open_failure or "Marketdesk is opening its database")
+        return self._db
+
+    @property
+    def is_open(self) -> bool:
+        """True once the database is open."""
+        return self._db is not None
+
+    @property
+    def job_service(self) -> MarketplaceJobService:
+        """The seller's job service, shared by the pages (once the database is open)."""
+        if self._job_service is None:
+            from app.marketplace.marketplace_job_service import MarketplaceJobService
+
+            self._job_service = MarketplaceJobService(self.db, self.user_id)
+        return self._job_service
+
+    def attach(self, db: Database, workbench: Workbench | None) -> None:
+        """The database is open (and migrated): waiting work goes on."""
+        self._db = db
+        self.workbench = workbench
+        self._open.set()
+
+    def fail_opening(self, why: str) -> None:
+        """The database could not be opened: waiting work ends with :class:`DatabaseNotOpenError`."""
+        self._open_failure = why
+        self._open.set()
+
+    async def opened(self) -> Database:
+        """The database, once it is open."""
+        await self._open.wait()
+        return self.db
 
     async def run(self, fn: Callable[..., T], /, *args: Any) -> T:
         """Blocking database work, off the window's thread."""
-        return await self.db.run(fn, *args)
+        db = await self.opened()
+        return await db.run(fn, *args)
 
     async def read(self, fn: Callable[..., T], /, *args: Any) -> T:
         """``fn(conn, *args)`` on a read-only connection of the seller, off the window's thread."""
+        db = await self.opened()
 
         def work() -> T:
-            with self.db.bind(self.user_id, readonly=True).connect() as conn:
+            with db.bind(self.user_id, readonly=True).connect() as conn:
                 return fn(conn, *args)
 
-        return await self.db.run(work)
+        return await db.run(work)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], what: str) -> asyncio.Task[Any] | None:
         """Run ``coro`` on the event loop; failures reach :attr:`on_error`.
@@ -86,6 +143,9 @@ class UiContext:
                 return
             exc = finished.exception()
             if exc is None:
+                return
+            if isinstance(exc, DatabaseNotOpenError):  # told once, by the start-up
+                log.debug("%s dropped: %s", what, exc)
                 return
             if isinstance(exc, MarketplaceError | ValueError):
                 log.warning("%s failed: %s", what, exc)

@@ -7,7 +7,7 @@ then live from :attr:`app.ui.relay.EventRelay.bridgeChanged`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -23,18 +23,20 @@ from PySide6.QtWidgets import (
 
 from app.events import BridgeStateChanged, ConnectionChanged
 from app.marketplace.job_forms import DISPLAY
-from app.marketplace.marketplace_job_service import MarketplaceJobService
-from app.models.user.marketplace_job import MarketplaceJob
-from app.models.user.marketplace_job_stats import MARKETPLACE_VALUES
+from app.marketplace.names import MARKETPLACE_VALUES
 from app.ui.bridge_box import UNAVAILABLE, bridge_summary, current_state
 from app.ui.context import UiContext
 from app.ui.sales_box import RecentSalesBox, SalesAttentionBox
+
+if TYPE_CHECKING:
+    from app.marketplace.marketplace_job_service import MarketplaceJobService
+    from app.models.user.marketplace_job import MarketplaceJob
 
 STATUSES = ("pending", "running", "paused", "completed", "failed", "cancelled", "expired")
 REFRESH_DELAY_MS = 300
 
 
-Snapshot = tuple[dict[str, dict[str, int]], list[MarketplaceJob]]
+Snapshot = tuple[dict[str, dict[str, int]], list["MarketplaceJob"]]
 
 
 def _snapshot(service: MarketplaceJobService) -> Snapshot:
@@ -52,7 +54,6 @@ class DashboardPage(QWidget):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.service = MarketplaceJobService(ctx.db, ctx.user_id)
         self.action_codes: dict[int, str] = {}
         layout = QVBoxLayout(self)
 
@@ -93,7 +94,7 @@ class DashboardPage(QWidget):
             label.setObjectName(f"connection_{marketplace}")
             connection_list.addWidget(label)
             self.connection_labels[marketplace] = label
-        self.vinted_label = QLabel(UNAVAILABLE if ctx.workbench is None else "Vinted: …")
+        self.vinted_label = QLabel("Vinted: …")
         self.vinted_label.setObjectName("connection_vinted")
         self.vinted_label.setWordWrap(True)
         connection_list.addWidget(self.vinted_label)
@@ -119,6 +120,11 @@ class DashboardPage(QWidget):
         ctx.relay.jobCreated.connect(self._schedule)
         ctx.relay.connectionChanged.connect(self._connection_changed)
         ctx.relay.bridgeChanged.connect(self._bridge_changed)
+
+    @property
+    def service(self) -> MarketplaceJobService:
+        """The seller's jobs (reached once the database is open)."""
+        return self.ctx.job_service
 
     def _schedule(self, *_args: Any) -> None:
         if not self._timer.isActive():
@@ -180,7 +186,9 @@ class DashboardPage(QWidget):
                 f"#{job.id} {DISPLAY[job.marketplace]} {action}: {job.error_message or 'failed'}"
             )
         workbench = self.ctx.workbench
-        if workbench is not None:
+        if workbench is None:
+            self.vinted_label.setText(UNAVAILABLE)
+        else:
             self.vinted_label.setText(bridge_summary(current_state(workbench.bridge)))
             for marketplace in ("ebay", "etsy"):
                 current = await workbench.accounts.status(marketplace)

@@ -1,13 +1,17 @@
-"""Start-up of the desktop program: Qt, the qasync loop, migrations, bridge, runner, window.
+"""Start-up of the desktop program: Qt, the qasync loop, the window, the database, bridge, runner.
 
-``run_desktop`` builds the QApplication and a qasync event loop, migrates the database
-off the loop (one query when it is already at head), shows the window, then starts the
-plugin bridge (a port that cannot be used is shown on the dashboard and the settings
-page, not fatal) and the :class:`app.workbench.Workbench` (job runner) inside that loop
-while the window is on screen, and when the window is
-closed stops the runner and the bridge gracefully (running jobs finish or are released;
-nothing stays "running" in the database, nothing stays listening). On the first start
-the welcome (:class:`app.ui.welcome.WelcomeDialog`) opens over the window until the
+``run_desktop`` builds the QApplication and a qasync event loop and shows the window at
+once: the page the seller left open is built before the database layer is imported. After
+the window's first paint the database is opened and migrated in a worker thread (one
+query when it is already at head); meanwhile the window holds its pages' input and says
+that it is opening the catalog. Then the plugin bridge starts (a port that cannot be used
+is shown on the dashboard and the settings page, not fatal) and the
+:class:`app.workbench.Workbench` (job runner), inside that loop. A database that cannot
+be opened is explained in a dialog, and closing it ends the program (exit code 1).
+
+Closing the window stops the runner and the bridge gracefully (running jobs finish or are
+released; nothing stays "running" in the database, nothing stays listening). On the first
+start the welcome (:class:`app.ui.welcome.WelcomeDialog`) opens over the window until the
 seller is through with it. Exceptions that escape async work or Qt slots are logged and
 shown in one dialog (the crash handler).
 """
@@ -17,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -24,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 import qasync
 from PySide6.QtCore import QSettings
 
-from app.db import Database
-from app.ui.boot import application, close_first_frame
+from app.paths import photos_folder
+from app.ui.boot import application
 from app.ui.context import UiContext
 from app.ui.first_run import welcome_done
 from app.ui.gc_guard import MainThreadCollector
@@ -34,10 +39,27 @@ from app.ui.main_window import MainWindow
 from app.ui.relay import EventRelay
 
 if TYPE_CHECKING:
+    from app.db import Database
     from app.ui.welcome import WelcomeDialog
-from app.workbench import Workbench
+    from app.workbench import Workbench
 
 log = logging.getLogger("marketdesk.ui")
+
+#: Opens (and does not yet migrate) the database; called in a worker thread.
+DatabaseOpener = Callable[[], "Database"]
+
+
+def _open_and_migrate(opener: DatabaseOpener) -> Database:
+    """The opened, migrated database (a worker thread: SQLAlchemy and the core load here)."""
+    import app.workbench  # noqa: F401  (loaded here, not on the window's thread)
+
+    db = opener()
+    try:
+        db.migrate()
+    except BaseException:
+        db.close()
+        raise
+    return db
 
 
 class Desktop:
@@ -45,7 +67,7 @@ class Desktop:
 
     def __init__(
         self,
-        db: Database,
+        db: Database | DatabaseOpener,
         data_dir: Path,
         user_id: int = 1,
         *,
@@ -54,12 +76,22 @@ class Desktop:
         start_processing: bool = True,
         show_welcome: bool = True,
     ) -> None:
-        """``show_welcome=False`` never opens the first-run welcome (benchmarks)."""
-        self.db = db
-        self.workbench = workbench or Workbench(db, data_dir, user_id)
+        """``db`` is an open database, or a function that opens it: then the window shows
+        first, the database is opened after its first paint, and :meth:`close` closes it.
+        ``workbench`` (made for the database when not given) runs the jobs.
+        ``show_welcome=False`` never opens the first-run welcome (benchmarks)."""
+        self._opener: DatabaseOpener | None = db if callable(db) else None
+        self.db: Database | None = None if callable(db) else db
+        self.data_dir = data_dir
+        self.user_id = user_id
+        if workbench is None and self.db is not None:
+            from app.workbench import Workbench
+
+            workbench = Workbench(self.db, data_dir, user_id)
+        self.workbench = workbench
         self.log_handler = QtLogHandler()
-        self.relay = EventRelay(db.events, user_id)
-        self.ctx = UiContext(db, self.relay, settings or QSettings(), self.workbench, user_id)
+        self.relay = EventRelay(None if self.db is None else self.db.events, user_id)
+        self.ctx = UiContext(self.db, self.relay, settings or QSettings(), workbench, user_id)
         self.window: MainWindow | None = None
         self.start_processing = start_processing
         self.show_welcome = show_welcome
@@ -67,41 +99,67 @@ class Desktop:
         self.welcome: WelcomeDialog | None = None
         self.closed = asyncio.Event()
         self.collector = MainThreadCollector()
+        #: What :meth:`run` returns: 1 when the database could not be opened.
+        self.exit_code = 0
 
     async def open(self) -> MainWindow:
-        """Migrate, show the window, then start the plugin bridge and processing.
+        """Show the window, open the database, then start the plugin bridge and processing.
 
-        The window comes first: the page the seller left open is built and starts
-        loading its data, and the bridge and the runner start while it is on screen (the
-        dashboard follows them). The other pages are built when first opened.
+        The window comes first: the page the seller left open is built and waits for its
+        data, the database is opened and migrated while the window is on screen, and the
+        bridge and the runner start after it (the dashboard follows them). The other
+        pages are built when first opened.
         """
         logging.getLogger("marketdesk").addHandler(self.log_handler)
         self.collector.start()
-        await self.db.run(self.db.migrate)
-        window = MainWindow(self.ctx, self.workbench, self.log_handler)
+        window = MainWindow(self.ctx, self.log_handler, photos_folder(self.data_dir))
         self.window = window
         self.ctx.on_error = window.report_error
         window.closeRequested.connect(self.closed.set)
         window.show()
-        close_first_frame()
-        await window.first_paint()  # on screen before the bridge and the runner load
-        if not await self._start_bridge():
-            problem = self.workbench.bridge.problem or "unknown reason"
+        await window.first_paint()  # on screen before the database layer loads
+        workbench = self.workbench if self.db is not None else await self._open_database(window)
+        if workbench is None or self.closed.is_set():  # could not open, or the seller quit
+            return window
+        if not await self._start_bridge(workbench):
+            problem = workbench.bridge.problem or "unknown reason"
             window.statusBar().showMessage(f"Vinted plugin bridge not running: {problem}", 30_000)
         if self.closed.is_set():  # the seller quit while the bridge was starting
             return window
         if self.start_processing:
-            await self.workbench.start()
-        window.show_processing(self.workbench.processing)
+            await workbench.start()
+        window.show_processing(workbench.processing)
         if self.show_welcome and not self.closed.is_set() and not welcome_done(self.ctx.settings):
-            self._open_welcome(window)
+            self._open_welcome(window, workbench)
         return window
 
-    def _open_welcome(self, window: MainWindow) -> None:
+    async def _open_database(self, window: MainWindow) -> Workbench | None:
+        """Open and migrate the database off the loop; the workbench for it, or None
+        (the window then says why, and closing that message quits)."""
+        assert self._opener is not None
+        window.show_opening(True)
+        try:
+            db = await asyncio.to_thread(_open_and_migrate, self._opener)
+        except Exception as exc:
+            log.error("the database could not be opened", exc_info=exc)
+            self.exit_code = 1
+            self.ctx.fail_opening(f"Marketdesk could not open its database: {exc}")
+            window.cannot_open(str(exc))
+            return None
+        from app.workbench import Workbench
+
+        self.db = db
+        self.workbench = Workbench(db, self.data_dir, self.user_id)
+        self.relay.follow(db.events)
+        self.ctx.attach(db, self.workbench)
+        window.attach()
+        return self.workbench
+
+    def _open_welcome(self, window: MainWindow, workbench: Workbench) -> None:
         """The first-run welcome over the window; it goes when the window does."""
         from app.ui.welcome import WelcomeDialog  # first run only
 
-        welcome = WelcomeDialog(self.ctx, self.workbench, parent=window)
+        welcome = WelcomeDialog(self.ctx, workbench, parent=window)
         self.welcome = welcome
         window.closeRequested.connect(welcome.close_quietly)
         welcome.dismissed.connect(self._welcome_dismissed)
@@ -113,24 +171,29 @@ class Desktop:
         if self.window is not None:
             self.window.reload_if_built("settings")
 
-    async def _start_bridge(self) -> bool:
+    @staticmethod
+    async def _start_bridge(workbench: Workbench) -> bool:
         """Listen for the browser plugin; a port that cannot be used is shown, not fatal."""
         try:
-            return await self.workbench.start_bridge()
+            return await workbench.start_bridge()
         except Exception as exc:  # the keyring refused the pairing token...
             log.error("the plugin bridge did not start", exc_info=exc)
-            self.workbench.bridge.problem = f"The plugin bridge did not start: {exc}"
+            workbench.bridge.problem = f"The plugin bridge did not start: {exc}"
             return False
 
     async def close(self) -> None:
-        """Stop processing, the bridge and every background task; hide the window."""
+        """Stop processing, the bridge and every background task; hide the window; close
+        the database if this desktop opened it."""
         if self.welcome is not None:
             self.welcome.close_quietly()
         if self.window is not None:
             self.window.hide()
-        await self.workbench.stop()
+        if self.workbench is not None:
+            await self.workbench.stop()
         await self.ctx.drain()
         self.relay.close()
+        if self._opener is not None and self.db is not None:
+            await asyncio.to_thread(self.db.close)
         logging.getLogger("marketdesk").removeHandler(self.log_handler)
         if self.window is not None:
             self.window.deleteLater()  # and the welcome, its child
@@ -139,17 +202,21 @@ class Desktop:
         self.collector.stop()
 
     async def run(self) -> int:
-        """Open, wait until the window is closed, close (also when opening failed)."""
+        """Open, wait until the window is closed, close (also when opening failed); the
+        exit code (1 when the database could not be opened)."""
         try:
             await self.open()
             await self.closed.wait()
         finally:
             await self.close()
-        return 0
+        return self.exit_code
 
 
-def run_desktop(db: Database, data_dir: Path, user_id: int = 1) -> int:
-    """Run the desktop program until its window is closed; returns the exit code."""
+def run_desktop(db: Database | DatabaseOpener, data_dir: Path, user_id: int = 1) -> int:
+    """Run the desktop program until its window is closed; returns the exit code.
+
+    ``db`` is best a function opening the database: the window then shows before the
+    database layer is loaded (see :class:`Desktop`)."""
     app = application()
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

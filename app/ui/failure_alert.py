@@ -16,8 +16,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, QTimer, Signal
 
-from app.db import utcnow
-from app.marketplace.stats_queries import failure_alerts
 from app.ui.context import UiContext
 
 log = logging.getLogger("marketdesk.ui")
@@ -70,6 +68,9 @@ class FailureAlert(QObject):
 
     async def check(self) -> list[str]:
         """Read today's failure rates; announce the new alerts (returned, for tests)."""
+        from app.db import utcnow
+        from app.marketplace.stats_queries import failure_alerts
+
         today = utcnow().date()
         threshold = failure_threshold(self.ctx.settings)
         alerts = await self.ctx.read(failure_alerts, threshold, today, ALERT_MIN_JOBS)

@@ -12,14 +12,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
-from PySide6.QtCore import QByteArray, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPaintEvent
-from PySide6.QtWidgets import QMainWindow, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QMainWindow,
+    QMessageBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.events import BridgeStateChanged, SaleAlert
-from app.ui.context import UiContext, show_error
+from app.ui.context import DatabaseNotOpenError, UiContext, show_error
 from app.ui.failure_alert import FailureAlert
 from app.ui.log_view import QtLogHandler
 from app.ui.tray import Tray
@@ -33,7 +41,6 @@ if TYPE_CHECKING:
     from app.ui.products_page import ProductsPage
     from app.ui.settings_page import SettingsPage
     from app.ui.stats_page import StatsPage
-    from app.workbench import Workbench
 
 log = logging.getLogger("marketdesk.ui")
 GEOMETRY_KEY = "window/geometry"
@@ -44,6 +51,19 @@ BRIDGE_NOTICE_DELAY_MS = 1000
 #: Alerts about one sale come together (an oversell flags both sales): one notification.
 SALE_NOTICE_DELAY_MS = 300
 SALE_TITLES = {"oversell": "Sold twice!", "delist_failed": "Could not end a sold listing"}
+#: Input a page does not get while the database opens (it could not act on it yet).
+HELD_INPUT = frozenset(
+    {
+        QEvent.Type.MouseButtonPress,
+        QEvent.Type.MouseButtonRelease,
+        QEvent.Type.MouseButtonDblClick,
+        QEvent.Type.KeyPress,
+        QEvent.Type.KeyRelease,
+        QEvent.Type.Wheel,
+        QEvent.Type.Shortcut,
+    }
+)
+OPENING_MESSAGE = "Opening your catalog…"
 #: The pages in tab order (Ctrl+1 ... Ctrl+8): title and key.
 PAGES = (
     ("Dashboard", "dashboard"),
@@ -77,12 +97,30 @@ class _Page(Generic[PageT]):
         return cast(PageT, window.page(self.key))
 
 
+class _InputHold(QObject):
+    """Keeps clicks and keys away from the pages while the database opens."""
+
+    def __init__(self, pages: QWidget) -> None:
+        super().__init__(pages)
+        self.pages = pages
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() not in HELD_INPUT or not isinstance(watched, QWidget):
+            return False
+        return watched is self.pages or self.pages.isAncestorOf(watched)
+
+
 class MainWindow(QMainWindow):
     """Dashboard, Products, Jobs, New job, Stats, Settings, Log, Listings.
 
     A page is built the first time it is shown (or asked for through its property),
     then loads its data: start-up builds only the page the seller left open, and the
     charting library is loaded only with the Stats page.
+
+    The window is shown before the database is open (:class:`app.ui.desktop.Desktop`
+    opens it after the first paint): meanwhile :meth:`show_opening` holds the pages'
+    input, and the pages' data loads wait for the database. The Settings page, which
+    works on the accounts and the bridge, is built once they exist.
     """
 
     closeRequested = Signal()
@@ -98,14 +136,15 @@ class MainWindow(QMainWindow):
     def __init__(
         self,
         ctx: UiContext,
-        workbench: Workbench,
         log_handler: QtLogHandler,
+        photos_dir: Path,
         parent: QWidget | None = None,
     ) -> None:
+        """``photos_dir``: where the catalog's photos are kept (the Products page)."""
         super().__init__(parent)
         self.ctx = ctx
-        self.workbench = workbench
         self.log_handler = log_handler
+        self.photos_dir = photos_dir
         self.setWindowTitle("Marketdesk")
         self.setObjectName("mainWindow")
         self.tabs = QTabWidget()
@@ -113,6 +152,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self._built: dict[str, QWidget] = {}
         self._slots: dict[str, QVBoxLayout] = {}
+        #: Pages asked for before what they work on existed: built by :meth:`attach`.
+        self._waiting: list[str] = []
+        self._hold: _InputHold | None = None
         for number, (title, key) in enumerate(PAGES, start=1):
             slot = QWidget()
             slot.setObjectName(f"{key}Slot")
@@ -144,7 +186,7 @@ class MainWindow(QMainWindow):
         self._failure_timer.setInterval(FAILURE_NOTICE_DELAY_MS)
         self._failure_timer.timeout.connect(self._notify_failures)
         ctx.relay.jobChanged.connect(self._job_changed)
-        self._bridge_connected = workbench.bridge.status().state == "connected"
+        self._bridge_connected = False
         self._bridge_losses = 0
         self._bridge_timer = QTimer(self)
         self._bridge_timer.setSingleShot(True)
@@ -161,7 +203,8 @@ class MainWindow(QMainWindow):
         self.failure_alert.alertRaised.connect(
             lambda text: self.tray.notify("Marketdesk alert", text, critical=True)
         )
-        self.statusBar().showMessage("Ready")
+        if ctx.is_open:
+            self.statusBar().showMessage("Ready")
         self._painted = asyncio.Event()
         self._quitting = False
         self._restore()
@@ -170,8 +213,14 @@ class MainWindow(QMainWindow):
 
     # -- pages ------------------------------------------------------------------------
     def _tab_shown(self, index: int) -> None:
-        if 0 <= index < len(PAGES):
-            self.page(PAGES[index][1])
+        if not 0 <= index < len(PAGES):
+            return
+        key = PAGES[index][1]
+        try:
+            self.page(key)
+        except DatabaseNotOpenError:
+            if key not in self._waiting:
+                self._waiting.append(key)
 
     def page(self, key: str) -> QWidget:
         """The page ``key`` of :data:`PAGES`, built (and its loading started) on first use."""
@@ -190,20 +239,18 @@ class MainWindow(QMainWindow):
 
     def _build(self, key: str) -> QWidget:
         """A new page (its module is imported here, when first needed)."""
-        ctx, workbench = self.ctx, self.workbench
+        ctx = self.ctx
         if key == "dashboard":
             from app.ui.dashboard_page import DashboardPage
 
             dashboard = DashboardPage(ctx)
-            dashboard.processingToggled.connect(
-                lambda on: ctx.spawn(workbench.set_processing(on), "Switching processing")
-            )
-            dashboard.set_processing(workbench.processing)
+            dashboard.processingToggled.connect(self._switch_processing)
+            dashboard.set_processing(ctx.workbench is not None and ctx.workbench.processing)
             return dashboard
         if key == "products":
             from app.ui.products_page import ProductsPage
 
-            products = ProductsPage(ctx, workbench.photos_dir)
+            products = ProductsPage(ctx, self.photos_dir)
             products.productsChanged.connect(self._products_changed)
             return products
         if key == "jobs":
@@ -221,6 +268,9 @@ class MainWindow(QMainWindow):
         if key == "settings":
             from app.ui.settings_page import SettingsPage
 
+            workbench = ctx.workbench
+            if workbench is None:  # the accounts and the bridge come with the database
+                raise DatabaseNotOpenError("The settings wait for the database to open")
             return SettingsPage(
                 ctx, workbench.accounts, data_dir=str(workbench.data_dir), bridge=workbench.bridge
             )
@@ -236,6 +286,11 @@ class MainWindow(QMainWindow):
             return listings
         raise KeyError(f"No page {key!r}")
 
+    def _switch_processing(self, on: bool) -> None:
+        workbench = self.ctx.workbench
+        if workbench is not None:
+            self.ctx.spawn(workbench.set_processing(on), "Switching processing")
+
     def _products_changed(self) -> None:
         """Products added or removed: an open Listings page reloads its candidates."""
         if "listings" in self._built:
@@ -246,11 +301,63 @@ class MainWindow(QMainWindow):
         self.reload_if_built("products")
 
     def reload_if_built(self, key: str) -> None:
-        """Reload page ``key`` if it exists (one that does not yet loads when built)."""
+        """Reload page ``key`` if it exists (one that does not yet loads when built), once
+        the database is open."""
         page = self._built.get(key)
         refresh: Any = getattr(page, "refresh", None)
         if refresh is not None:
-            self.ctx.spawn(refresh(), f"Loading the {key.replace('_', ' ')} page")
+            self.ctx.spawn(self._reload(refresh), f"Loading the {key.replace('_', ' ')} page")
+
+    async def _reload(self, refresh: Any) -> None:
+        await self.ctx.opened()
+        await refresh()
+
+    # -- opening ----------------------------------------------------------------------
+    def show_opening(self, on: bool) -> None:
+        """While the database opens: a busy cursor, the pages' input held, a status line."""
+        app = QApplication.instance()
+        if on and self._hold is None:
+            self._hold = _InputHold(self.tabs)
+            if app is not None:
+                app.installEventFilter(self._hold)
+            QApplication.setOverrideCursor(Qt.CursorShape.BusyCursor)
+            self.statusBar().showMessage(OPENING_MESSAGE)
+        elif not on and self._hold is not None:
+            if app is not None:
+                app.removeEventFilter(self._hold)
+            self._hold.deleteLater()
+            self._hold = None
+            QApplication.restoreOverrideCursor()
+            self.statusBar().showMessage("Ready", 5000)
+
+    @property
+    def opening(self) -> bool:
+        """True while :meth:`show_opening` holds the pages' input."""
+        return self._hold is not None
+
+    def attach(self) -> None:
+        """The database is open: pages that waited for it are built; input goes on."""
+        self.show_opening(False)
+        waiting, self._waiting = self._waiting, []
+        for key in waiting:
+            self.page(key)
+
+    def cannot_open(self, why: str) -> None:
+        """The database could not be opened: say why; closing the message quits."""
+        self.show_opening(False)
+        self.statusBar().showMessage("Marketdesk could not open its database")
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            "Marketdesk could not open its database",
+            f"{why}\n\nCheck the data folder or the database address (see --help), then "
+            "start Marketdesk again. Details are in the log.",
+            QMessageBox.StandardButton.Close,
+            self,
+        )
+        box.setObjectName("openFailedDialog")
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.finished.connect(self.request_quit)
+        box.show()
 
     def show_processing(self, on: bool) -> None:
         """The runner started or paused: a built dashboard says so (a new one reads it)."""
@@ -334,6 +441,7 @@ class MainWindow(QMainWindow):
     # -- life cycle -------------------------------------------------------------------
     async def refresh_all(self) -> None:
         """Reload every page built so far (Refresh); the others load when first shown."""
+        await self.ctx.opened()
         for _title, page in self.built_pages():
             refresh: Any = getattr(page, "refresh", None)
             if refresh is not None:

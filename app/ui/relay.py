@@ -35,10 +35,20 @@ class EventRelay(QObject):
     bridgeChanged = Signal(object)  # BridgeStateChanged
     saleAlert = Signal(object)  # SaleAlert
 
-    def __init__(self, bus: EventBus, user_id: int = 1, parent: QObject | None = None) -> None:
+    def __init__(
+        self, bus: EventBus | None, user_id: int = 1, parent: QObject | None = None
+    ) -> None:
+        """``bus`` None: nothing is relayed until :meth:`follow` (the database opens later)."""
         super().__init__(parent)
         self.user_id = user_id
-        self._unsubscribe: Callable[[], None] | None = bus.subscribe(self._deliver)
+        self._unsubscribe: Callable[[], None] | None = None
+        if bus is not None:
+            self.follow(bus)
+
+    def follow(self, bus: EventBus) -> None:
+        """Relay the events of ``bus`` (the open database's) from now on."""
+        self.close()
+        self._unsubscribe = bus.subscribe(self._deliver)
 
     def _deliver(self, event: Event) -> None:
         if getattr(event, "user_id", self.user_id) != self.user_id:

@@ -8,13 +8,17 @@ or replaces the line of its sale.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QGroupBox, QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from app.events import SaleAlert
-from app.inventory.alerts import SaleLine, SaleNotice, needing_attention, recent_sales
 from app.marketplace.job_forms import DISPLAY
 from app.ui.context import UiContext
+
+if TYPE_CHECKING:
+    from app.inventory.alerts import SaleLine, SaleNotice
 
 ALERT_COLOUR = "#b3261e"
 KIND_WORDS = {"oversell": "Oversold", "delist_failed": "Delist failed"}
@@ -80,6 +84,8 @@ class SalesAttentionBox(QGroupBox):
         """Reload from the database."""
 
         def load() -> list[SaleNotice]:
+            from app.inventory.alerts import needing_attention
+
             with self.ctx.db.session(self.ctx.user_id, readonly=True) as session:
                 return needing_attention(session)
 
@@ -124,6 +130,8 @@ class RecentSalesBox(QGroupBox):
         """Reload from the database."""
 
         def load() -> list[SaleLine]:
+            from app.inventory.alerts import recent_sales
+
             with self.ctx.db.session(self.ctx.user_id, readonly=True) as session:
                 return recent_sales(session)
 

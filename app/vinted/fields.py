@@ -6,10 +6,12 @@ the address of the category page); brand and size are sent as the seller writes 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.marketplace.fields import FieldSpec
-from app.models.user.product import Product
+
+if TYPE_CHECKING:
+    from app.models.user.product import Product
 
 #: Vinted's item conditions, as its listing form names them.
 CONDITIONS = ("new_with_tags", "new_without_tags", "very_good", "good", "satisfactory")

@@ -9,13 +9,11 @@ import threading
 from pathlib import Path
 
 import pytest
-import shiboken6
 from PySide6.QtCore import QEvent, QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.db import Database
 from app.marketplace import MarketplaceJobService
-from app.ui.boot import show_first_frame
 from app.ui.desktop import Desktop
 from app.workbench import Workbench
 from tests.fakes import FakeEbay
@@ -26,16 +24,12 @@ async def test_start_process_and_close_leaves_nothing_running(
     qapp: QApplication, db: Database, tmp_path: Path, workbench: Workbench, settings: QSettings
 ) -> None:
     threads_before = {t.name for t in threading.enumerate()}
-    _app, first_frame = show_first_frame()  # as `python main.py` starts
-    assert first_frame.isVisible()
     desktop = Desktop(db, tmp_path, workbench=workbench, settings=settings)
     window = await desktop.open()
     assert window.isVisible() and workbench.processing
     # the plugin bridge listens from the start
     assert workbench.bridge.status().state == "listening"
     bridge_port = workbench.bridge.server.port
-    # the real window took its place
-    assert not shiboken6.isValid(first_frame) or not first_frame.isVisible()
     service = MarketplaceJobService(db)
     quick = service.create_job(marketplace="ebay", action_code="sync", input_data={})
     await wait_until(lambda: service.get_job(quick.id).status == "completed")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.marketplace.fields import FieldError, FieldSpec, product_problems
-from app.models.user.product import Product
+
+if TYPE_CHECKING:
+    from app.models.user.product import Product
 
 #: Content-Language of each eBay marketplace Marketdesk lists on.
 LANGUAGES = {

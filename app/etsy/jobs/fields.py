@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from app.marketplace.fields import FieldError, FieldSpec, product_problems
-from app.models.user.product import Product
+
+if TYPE_CHECKING:
+    from app.models.user.product import Product
 
 WHO_MADE = ("i_did", "someone_else", "collective")
 WHEN_MADE = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -20,20 +19,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import PUBLIC, TENANT, Base, UTCDateTime, utcnow
+from app.marketplace.names import JobStatus
 from app.models.user.marketplace_job_stats import MARKETPLACE_CHECK
 
-
-class JobStatus(StrEnum):
-    """Lifecycle of a job. ``completed``, ``failed``, ``cancelled`` and ``expired`` are final."""
-
-    PENDING = "pending"
-    RUNNING = "running"
-    PAUSED = "paused"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    EXPIRED = "expired"
-
+__all__ = ["ACTIVE_STATUSES", "ACTIVE_WHERE", "TERMINAL_STATUSES", "JobStatus", "MarketplaceJob"]
 
 ACTIVE_STATUSES = (JobStatus.PENDING, JobStatus.RUNNING, JobStatus.PAUSED)
 TERMINAL_STATUSES = (JobStatus.COMPLETED, JobStatus.FAILED, JobStatus.CANCELLED, JobStatus.EXPIRED)

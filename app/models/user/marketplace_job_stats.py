@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -19,17 +18,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db.base import PUBLIC, TENANT, Base, UTCDateTime, utcnow
+from app.marketplace.names import MARKETPLACE_VALUES, MarketplaceEnum
 
-
-class MarketplaceEnum(StrEnum):
-    """The marketplaces Marketdesk sells on."""
-
-    VINTED = "vinted"
-    EBAY = "ebay"
-    ETSY = "etsy"
-
-
-MARKETPLACE_VALUES = tuple(m.value for m in MarketplaceEnum)
+__all__ = ["MARKETPLACE_CHECK", "MARKETPLACE_VALUES", "MarketplaceEnum", "MarketplaceJobStats"]
 MARKETPLACE_CHECK = "marketplace IN ('vinted', 'ebay', 'etsy')"
 
 
