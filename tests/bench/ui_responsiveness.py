@@ -17,23 +17,25 @@ What is measured
    or clicked meanwhile). Reported: max and p99 stall over the whole drain, jobs/s, and the
    issue's targets (max <= 50 ms, p99 <= 20 ms). The window's pages follow the events
    (dashboard counts, jobs table rows, stats), so their refresh work is in the measurement.
-2. **Start-up.** In a fresh interpreter each time (``python -c``), as ``python main.py``
-   starts: the first frame (:mod:`app.ui.boot`, shown before the database layer is
-   imported), then the real window (:class:`app.ui.desktop.Desktop` with its default
-   workbench, secret store and runner; the welcome off). Timed: **window shown** (the main
-   window's first paint pass is over: the page the seller left open is built, its data
-   on the way) and **ready** (the dashboard's numbers are in, the plugin bridge listens
-   and the runner runs). Once on a new database (the first start: Alembic migrates it),
-   then ``--repeat`` later starts on the same database, each beside a bare
-   ``QMainWindow`` holding one pyqtgraph ``PlotWidget`` (shown and painted), interleaved.
-   Reported: every run, the medians and the ratios to the bare window (target for
-   window shown <= 1.3x).
+2. **Start-up.** ``python main.py --data-dir FOLDER`` in a fresh interpreter each time
+   (offscreen, the welcome already seen), watched by :mod:`tests.ui.window_probe`:
+   **window shown** (the main window's first paint pass is over: the page the seller left
+   open is on screen; the database layer is not loaded yet) and **ready** (the database is
+   open and migrated, the plugin bridge listens, the runner runs and the dashboard's
+   numbers are in; then the probe quits through the window's Quit). Once on a new
+   database (the first start: Alembic migrates it), then ``--repeat`` later starts on
+   the same database, each beside a bare ``QMainWindow`` holding one pyqtgraph
+   ``PlotWidget`` (shown and painted), interleaved. Reported: every run, the medians and
+   the ratios to the bare window (target for window shown <= 1.3x). ``--beside`` runs
+   another checkout's later starts interleaved (the same probe; it needs that
+   checkout's ``app.launch.main`` and ``app.ui.desktop.Desktop.open``).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import statistics
 import subprocess
@@ -56,6 +58,7 @@ from app.models.user.marketplace_job import MarketplaceJob
 from app.secret_store import FileSecretStore
 from app.ui.desktop import Desktop
 from app.workbench import Workbench
+from tests.support.pg import free_port
 
 TICK_MS = 5
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,52 +172,8 @@ async def stalls(jobs: int, folder: Path) -> tuple[float, float, float]:
     return max(lateness, default=0.0), p99, jobs / elapsed
 
 
-STARTUP_MARKETDESK = """
-import sys, time, asyncio
-from pathlib import Path
-t0 = float(sys.argv[1])
-folder = Path(sys.argv[2])
-from app.ui.boot import show_first_frame
-app, frame = show_first_frame()
-first = time.time() - t0
-import qasync
-from PySide6.QtCore import QEvent, QObject, QSettings, QTimer
-from app.db import Database
-from app.ui.desktop import Desktop
-from app.workbench import Workbench
-import app.ui.main_window as main_window
-marks = {}
-class FirstPaint(QObject):
-    def eventFilter(self, watched, event):
-        if event.type() == QEvent.Type.Paint and "shown" not in marks:
-            marks["shown"] = None  # timed once this paint pass is over
-            QTimer.singleShot(0, lambda: marks.__setitem__("shown", time.time() - t0))
-        return False
-watcher = FirstPaint()
-build = main_window.MainWindow.__init__
-def watched_build(self, *args, **kwargs):
-    build(self, *args, **kwargs)
-    self.installEventFilter(watcher)  # the window's own events only: cheap
-main_window.MainWindow.__init__ = watched_build
-loop = qasync.QEventLoop(app)
-asyncio.set_event_loop(loop)
-async def main():
-    db = Database(f"sqlite:///{folder / 'marketdesk.sqlite3'}")
-    wb = Workbench(db, folder, bridge_port=0)
-    settings = QSettings(str(folder / "window.ini"), QSettings.Format.IniFormat)
-    d = Desktop(db, folder, workbench=wb, settings=settings, show_welcome=False)
-    await d.open()
-    await d.ctx.drain()  # the dashboard's numbers are in; bridge and runner started
-    ready = time.time() - t0
-    while marks.get("shown") is None:
-        await asyncio.sleep(0.001)
-    print(first, marks["shown"], ready, flush=True)
-    d.closed.set()
-    await d.close()
-    db.close()
-with loop:
-    loop.run_until_complete(main())
-"""
+#: Runs ``main.py``'s window path once, timed (the project's probe; see its docstring).
+PROBE = ROOT / "tests" / "ui" / "window_probe.py"
 
 STARTUP_BARE = """
 import sys, time
@@ -228,65 +187,77 @@ print(time.time() - t0, flush=True)
 """
 
 
-def startup(code: str, *args: str, root: Path = ROOT) -> list[float]:
-    """Seconds from process start to each mark the script prints, in a fresh interpreter
-    running the Marketdesk checkout at ``root``."""
-    env = {
-        **os.environ,
-        "QT_QPA_PLATFORM": "offscreen",
-        "PYTHONPATH": str(root),
-        # the secret store finds no keyring: the pairing token goes to the run's folder,
-        # never into the keyring of the machine the benchmark runs on
-        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-    }
+def startup(code: str, *args: str, root: Path = ROOT, env: dict[str, str] | None = None) -> str:
+    """The last line the script ``code`` prints, run in a fresh interpreter in the
+    Marketdesk checkout at ``root`` and given ``time.time()`` just before it starts."""
     done = subprocess.run(
         [sys.executable, "-c", code, str(time.time()), *args],
         cwd=root,
-        env=env,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(root), **(env or {})},
         capture_output=True,
         text=True,
         check=True,
         timeout=120,
     )
-    return [float(x) for x in done.stdout.strip().splitlines()[-1].split()]
+    return done.stdout.strip().splitlines()[-1]
+
+
+def marketdesk_start(folder: Path, root: Path = ROOT) -> tuple[float, float]:
+    """``python main.py --data-dir folder`` of the checkout at ``root``, through the probe:
+    seconds to the window shown and to ready."""
+    config = folder / "config" / "Marketdesk"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "Marketdesk.conf").write_text("[welcome]\ndone=true\n")  # a later start
+    env = {
+        "XDG_CONFIG_HOME": str(folder / "config"),
+        "MARKETDESK_BRIDGE_PORT": str(free_port()),
+        # no keyring: the pairing token goes to the run's folder, never into the keyring
+        # of the machine the benchmark runs on
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+    marks = json.loads(startup(PROBE.read_text(), str(folder / "data"), root=root, env=env))
+    if marks.get("exit") != 0 or not marks.get("opened"):
+        raise RuntimeError(f"Marketdesk did not start: {marks}")
+    return marks["shown"], marks["ready"]
 
 
 def start_ups(repeat: int, beside: Path | None = None) -> None:
     """Marketdesk's first start and later starts beside the bare window, interleaved (and
     beside another checkout's later starts, e.g. an older commit, when ``beside`` is given)."""
     print("\nStart-up to window shown (fresh interpreter each; seconds from process start)")
-    with tempfile.TemporaryDirectory() as folder, tempfile.TemporaryDirectory() as other:
-        new = startup(STARTUP_MARKETDESK, folder)  # first start: new database, Alembic
+    with tempfile.TemporaryDirectory() as mine, tempfile.TemporaryDirectory() as theirs:
+        folder, other = Path(mine), Path(theirs)
+        new = marketdesk_start(folder)  # first start: new database, Alembic
         if beside is not None:
-            startup(STARTUP_MARKETDESK, other, root=beside)
+            marketdesk_start(other, beside)
         later, bare, then = [], [], []
         for _ in range(repeat):
-            bare.append(startup(STARTUP_BARE)[0])
-            later.append(startup(STARTUP_MARKETDESK, folder))
+            bare.append(float(startup(STARTUP_BARE)))
+            later.append(marketdesk_start(folder))
             if beside is not None:
-                then.append(startup(STARTUP_MARKETDESK, other, root=beside))
+                then.append(marketdesk_start(other, beside))
     b = statistics.median(bare)
     print(
         f"bare window + one pyqtgraph plot: {', '.join(f'{x:.2f}' for x in bare)}; median {b:.2f}"
     )
-    print(f"{'Marketdesk':<26}{'first frame':>12}{'window shown':>14}{'ready':>8}")
-    print(f"{'first start (new db)':<26}{new[0]:>12.2f}{new[1]:>14.2f}{new[2]:>8.2f}")
+    print(f"{'Marketdesk':<26}{'window shown':>14}{'ready':>8}")
+    print(f"{'first start (new db)':<26}{new[0]:>14.2f}{new[1]:>8.2f}")
     for n, run in enumerate(later, start=1):
-        print(f"{f'later start {n}':<26}{run[0]:>12.2f}{run[1]:>14.2f}{run[2]:>8.2f}")
-    first, shown, ready = (statistics.median(r[i] for r in later) for i in range(3))
+        print(f"{f'later start {n}':<26}{run[0]:>14.2f}{run[1]:>8.2f}")
+    shown, ready = (statistics.median(r[i] for r in later) for i in range(2))
     print(
-        f"later starts, median / bare: first frame {first / b:.2f}x, window shown {shown / b:.2f}x"
-        f" (target <= 1.3x), ready {ready / b:.2f}x; first start: window shown"
-        f" {new[1] / b:.2f}x"
+        f"later starts, median / bare: window shown {shown / b:.2f}x (target <= 1.3x),"
+        f" ready {ready / b:.2f}x; first start: window shown {new[0] / b:.2f}x,"
+        f" ready {new[1] / b:.2f}x"
     )
     # each later start beside the bare window run just before it (the machine drifts)
-    pairs = [run[1] / alone for run, alone in zip(later, bare, strict=True)]
+    pairs = [run[0] / alone for run, alone in zip(later, bare, strict=True)]
     print(
         f"window shown / the bare run beside it: {', '.join(f'{x:.2f}' for x in pairs)};"
         f" median {statistics.median(pairs):.2f}x"
     )
     if then:
-        shown_then, ready_then = (statistics.median(r[i] for r in then) for i in (1, 2))
+        shown_then, ready_then = (statistics.median(r[i] for r in then) for i in range(2))
         print(
             f"{beside}: window shown {shown_then:.2f} s ({shown_then / b:.2f}x),"
             f" ready {ready_then:.2f} s ({ready_then / b:.2f}x)"

@@ -1,0 +1,216 @@
+"""The window is on screen before the database is open.
+
+``python main.py`` shows the window (the page the seller left open) before SQLAlchemy is
+imported, then opens and migrates the database in a worker thread; meanwhile the pages
+hold their input and wait for their data. A database that cannot be opened is explained
+in the window, and closing that message ends the program with exit code 1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app.db import Database
+from app.marketplace import MarketplaceJobService
+from app.ui.desktop import Desktop
+from app.ui.main_window import OPENING_MESSAGE, PAGES, TAB_KEY
+from app.ui.settings_page import SettingsPage
+from tests.support.keyring import MemoryKeyring
+from tests.support.pg import free_port
+from tests.support.waiting import wait_until
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def bridge_port(monkeypatch: pytest.MonkeyPatch) -> int:
+    """The bridge of a desktop that makes its own workbench listens here (not the default)."""
+    port = free_port()
+    monkeypatch.setenv("MARKETDESK_BRIDGE_PORT", str(port))
+    return port
+
+
+def gated_opener(url: str) -> tuple[Callable[[], Database], threading.Event, dict[str, object]]:
+    """Opens ``url`` once ``gate`` is set; notes the thread it ran on and the database."""
+    gate = threading.Event()
+    seen: dict[str, object] = {}
+
+    def opener() -> Database:
+        seen["on_main_thread"] = threading.current_thread() is threading.main_thread()
+        assert gate.wait(20), "the test never let the database open"
+        db = Database(url)
+        seen["db"] = db
+        return db
+
+    return opener, gate, seen
+
+
+def seeded(folder: Path) -> str:
+    """A migrated SQLite database holding one pending eBay job; its URL."""
+    url = f"sqlite:///{folder / 'marketdesk.sqlite3'}"
+    db = Database(url)
+    db.migrate()
+    MarketplaceJobService(db).create_job(marketplace="ebay", action_code="sync", input_data={})
+    db.close()
+    return url
+
+
+async def test_the_window_is_on_screen_and_holds_input_until_the_database_is_open(
+    qapp: QApplication,
+    tmp_path: Path,
+    settings: QSettings,
+    keyring_backend: MemoryKeyring,
+    bridge_port: int,
+) -> None:
+    opener, gate, seen = gated_opener(seeded(tmp_path))
+    desktop = Desktop(
+        opener, tmp_path, settings=settings, start_processing=False, show_welcome=False
+    )
+    opening = asyncio.ensure_future(desktop.open())
+    try:
+        await wait_until(lambda: desktop.window is not None and desktop.window.opening)
+        window = desktop.window
+        assert window is not None and window.isVisible()
+        assert [title for title, _page in window.built_pages()] == ["Dashboard"]
+        assert window.statusBar().currentMessage() == OPENING_MESSAGE
+        assert QApplication.overrideCursor() is not None
+        assert not desktop.ctx.is_open and desktop.workbench is None
+        # a click meanwhile does nothing: there is nothing to act on yet
+        button = window.dashboard.processing_button
+        before = button.isChecked()
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+        assert button.isChecked() == before
+        # the dashboard's numbers wait for the database
+        assert window.dashboard.count_labels[("ebay", "pending")].text() == "0"
+
+        gate.set()
+        await asyncio.wait_for(opening, 20)
+        assert seen["on_main_thread"] is False  # opened and migrated off the window's thread
+        assert desktop.ctx.is_open and desktop.db is seen["db"]
+        assert not window.opening and QApplication.overrideCursor() is None
+        workbench = desktop.workbench
+        assert workbench is not None and workbench.bridge.status().port == bridge_port
+        await desktop.ctx.drain()
+        assert window.dashboard.count_labels[("ebay", "pending")].text() == "1"
+        # input reaches the pages again
+        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
+        assert button.isChecked() != before
+    finally:
+        gate.set()
+        if not opening.done():
+            await asyncio.wait_for(opening, 20)
+        if desktop.window is not None:
+            desktop.window.request_quit()
+        await asyncio.wait_for(desktop.close(), 15)
+    db = seen["db"]
+    assert isinstance(db, Database) and db._executor is None  # the desktop closed what it opened
+
+
+async def test_the_settings_page_left_open_is_built_once_the_accounts_exist(
+    qapp: QApplication,
+    tmp_path: Path,
+    settings: QSettings,
+    keyring_backend: MemoryKeyring,
+    bridge_port: int,
+) -> None:
+    settings.setValue(TAB_KEY, [key for _title, key in PAGES].index("settings"))
+    opener, gate, _seen = gated_opener(f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    desktop = Desktop(
+        opener, tmp_path, settings=settings, start_processing=False, show_welcome=False
+    )
+    opening = asyncio.ensure_future(desktop.open())
+    try:
+        await wait_until(lambda: desktop.window is not None and desktop.window.opening)
+        window = desktop.window
+        assert window is not None and window.built_pages() == []
+        gate.set()
+        await asyncio.wait_for(opening, 20)
+        assert [title for title, _page in window.built_pages()] == ["Settings"]
+        page = window.settings_page
+        assert isinstance(page, SettingsPage) and page.isVisible()
+        await desktop.ctx.drain()
+    finally:
+        gate.set()
+        if not opening.done():
+            await asyncio.wait_for(opening, 20)
+        if desktop.window is not None:
+            desktop.window.request_quit()
+        await asyncio.wait_for(desktop.close(), 15)
+
+
+async def test_a_database_that_cannot_be_opened_is_explained_and_the_program_ends_with_1(
+    qapp: QApplication, tmp_path: Path, settings: QSettings, keyring_backend: MemoryKeyring
+) -> None:
+    not_a_folder = tmp_path / "not-a-folder"
+    not_a_folder.write_text("a file where the data folder should be")
+    url = f"sqlite:///{not_a_folder / 'marketdesk.sqlite3'}"
+    desktop = Desktop(lambda: Database(url), tmp_path, settings=settings, show_welcome=False)
+    running = asyncio.ensure_future(desktop.run())
+
+    def dialog() -> QMessageBox | None:
+        window = desktop.window
+        return None if window is None else window.findChild(QMessageBox, "openFailedDialog")
+
+    await wait_until(lambda: dialog() is not None)
+    box = dialog()
+    assert box is not None and box.isVisible()
+    assert box.windowTitle() == "Marketdesk could not open its database"
+    assert "unable to open database file" in box.text()
+    window = desktop.window
+    assert window is not None and not window.opening
+    # the dashboard's load ended quietly: one message, no crash dialog
+    await asyncio.wait_for(desktop.ctx.drain(), 5)
+    assert window.findChild(QMessageBox, "errorDialog") is None
+    box.button(QMessageBox.StandardButton.Close).click()
+    assert await asyncio.wait_for(running, 15) == 1
+    assert desktop.workbench is None and desktop.db is None
+
+
+def test_main_py_paints_the_window_before_loading_sqlalchemy(tmp_path: Path) -> None:
+    """``python main.py`` as a seller starts it, in a fresh interpreter (offscreen)."""
+    config = tmp_path / "config"
+    (config / "Marketdesk").mkdir(parents=True)
+    (config / "Marketdesk" / "Marketdesk.conf").write_text("[welcome]\ndone=true\n")
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "PYTHONPATH": str(ROOT),
+        "XDG_CONFIG_HOME": str(config),
+        "MARKETDESK_BRIDGE_PORT": str(free_port()),
+        # no keyring: the pairing token goes to a private file in the data folder
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
+    data = tmp_path / "data"
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.ui.window_probe", str(time.time()), str(data)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    marks = json.loads(done.stdout.strip().splitlines()[-1])
+    assert marks["sqlalchemy_at_paint"] is False
+    assert marks["opened"] is True and marks["exit"] == 0
+    assert 0 < marks["shown"] < marks["ready"]
+    migrated = Database(f"sqlite:///{data / 'default.sqlite3'}")
+    try:
+        assert migrated.at_head()
+    finally:
+        migrated.close()
+    assert "Traceback" not in done.stderr
