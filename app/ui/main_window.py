@@ -64,6 +64,10 @@ HELD_INPUT = frozenset(
     }
 )
 OPENING_MESSAGE = "Opening your catalog…"
+#: Pages built while the database is still opening (their data loads wait for it); the
+#: others work on it (or on the accounts and the bridge) from the start and are built
+#: once it is open.
+BUILT_WHILE_OPENING = frozenset({"dashboard", "stats", "log"})
 #: The pages in tab order (Ctrl+1 ... Ctrl+8): title and key.
 PAGES = (
     ("Dashboard", "dashboard"),
@@ -119,8 +123,9 @@ class MainWindow(QMainWindow):
 
     The window is shown before the database is open (:class:`app.ui.desktop.Desktop`
     opens it after the first paint): meanwhile :meth:`show_opening` holds the pages'
-    input, and the pages' data loads wait for the database. The Settings page, which
-    works on the accounts and the bridge, is built once they exist.
+    input, and the pages' data loads wait for the database. Only the pages of
+    :data:`BUILT_WHILE_OPENING` are built meanwhile; one of the others left open by the
+    seller is built as soon as the database is open.
     """
 
     closeRequested = Signal()
@@ -223,9 +228,14 @@ class MainWindow(QMainWindow):
                 self._waiting.append(key)
 
     def page(self, key: str) -> QWidget:
-        """The page ``key`` of :data:`PAGES`, built (and its loading started) on first use."""
+        """The page ``key`` of :data:`PAGES`, built (and its loading started) on first use.
+
+        Raises :class:`DatabaseNotOpenError` for a page that cannot be built before the
+        database is open (see :data:`BUILT_WHILE_OPENING`)."""
         page = self._built.get(key)
         if page is None:
+            if not self.ctx.is_open and key not in BUILT_WHILE_OPENING:
+                raise DatabaseNotOpenError(f"The {key} page is built once the database is open")
             page = self._build(key)
             self._built[key] = page
             self._slots[key].addWidget(page)
@@ -269,8 +279,8 @@ class MainWindow(QMainWindow):
             from app.ui.settings_page import SettingsPage
 
             workbench = ctx.workbench
-            if workbench is None:  # the accounts and the bridge come with the database
-                raise DatabaseNotOpenError("The settings wait for the database to open")
+            if workbench is None:
+                raise DatabaseNotOpenError("The Settings page needs the accounts and the bridge")
             return SettingsPage(
                 ctx, workbench.accounts, data_dir=str(workbench.data_dir), bridge=workbench.bridge
             )

@@ -21,12 +21,13 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app.db import Database
 from app.marketplace import MarketplaceJobService
 from app.ui.desktop import Desktop
 from app.ui.main_window import OPENING_MESSAGE, PAGES, TAB_KEY
+from app.ui.products_page import ProductsPage
 from app.ui.settings_page import SettingsPage
 from tests.support.keyring import MemoryKeyring
 from tests.support.pg import free_port
@@ -119,14 +120,19 @@ async def test_the_window_is_on_screen_and_holds_input_until_the_database_is_ope
     assert isinstance(db, Database) and db._executor is None  # the desktop closed what it opened
 
 
-async def test_the_settings_page_left_open_is_built_once_the_accounts_exist(
+@pytest.mark.parametrize(("key", "kind"), [("settings", SettingsPage), ("products", ProductsPage)])
+async def test_a_page_that_works_on_the_database_is_built_once_it_is_open(
     qapp: QApplication,
     tmp_path: Path,
     settings: QSettings,
     keyring_backend: MemoryKeyring,
     bridge_port: int,
+    key: str,
+    kind: type[QWidget],
 ) -> None:
-    settings.setValue(TAB_KEY, [key for _title, key in PAGES].index("settings"))
+    """Left open by the seller, or chosen while Marketdesk opens (Ctrl+3: Jobs)."""
+    keys = [page_key for _title, page_key in PAGES]
+    settings.setValue(TAB_KEY, keys.index(key))
     opener, gate, _seen = gated_opener(f"sqlite:///{tmp_path / 'new.sqlite3'}")
     desktop = Desktop(
         opener, tmp_path, settings=settings, start_processing=False, show_welcome=False
@@ -136,12 +142,17 @@ async def test_the_settings_page_left_open_is_built_once_the_accounts_exist(
         await wait_until(lambda: desktop.window is not None and desktop.window.opening)
         window = desktop.window
         assert window is not None and window.built_pages() == []
+        window.tabs.setCurrentIndex(keys.index("jobs"))  # the seller goes on meanwhile
+        window.tabs.setCurrentIndex(keys.index(key))
+        assert window.built_pages() == []
         gate.set()
         await asyncio.wait_for(opening, 20)
-        assert [title for title, _page in window.built_pages()] == ["Settings"]
-        page = window.settings_page
-        assert isinstance(page, SettingsPage) and page.isVisible()
+        built = dict(window.built_pages())
+        assert sorted(built) == sorted(["Jobs", PAGES[keys.index(key)][0]])
+        page = window.page(key)
+        assert isinstance(page, kind) and page.isVisible()
         await desktop.ctx.drain()
+        assert window.findChild(QMessageBox, "errorDialog") is None  # nothing went wrong
     finally:
         gate.set()
         if not opening.done():
