@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import threading
@@ -45,7 +46,8 @@ def bridge_port(monkeypatch: pytest.MonkeyPatch) -> int:
 
 
 def gated_opener(url: str) -> tuple[Callable[[], Database], threading.Event, dict[str, object]]:
-    """Opens ``url`` once ``gate`` is set; notes the thread it ran on and the database."""
+    """Opens ``url`` once ``gate`` is set; notes the thread it ran on, the database, and
+    whether it was closed."""
     gate = threading.Event()
     seen: dict[str, object] = {}
 
@@ -54,6 +56,13 @@ def gated_opener(url: str) -> tuple[Callable[[], Database], threading.Event, dic
         assert gate.wait(20), "the test never let the database open"
         db = Database(url)
         seen["db"] = db
+        close = db.close
+
+        def closing() -> None:
+            seen["closed"] = True
+            close()
+
+        db.close = closing  # type: ignore[method-assign]
         return db
 
     return opener, gate, seen
@@ -116,8 +125,7 @@ async def test_the_window_is_on_screen_and_holds_input_until_the_database_is_ope
         if desktop.window is not None:
             desktop.window.request_quit()
         await asyncio.wait_for(desktop.close(), 15)
-    db = seen["db"]
-    assert isinstance(db, Database) and db._executor is None  # the desktop closed what it opened
+    assert seen["closed"] is True  # the desktop closed the database it opened
 
 
 @pytest.mark.parametrize(("key", "kind"), [("settings", SettingsPage), ("products", ProductsPage)])
@@ -225,3 +233,30 @@ def test_main_py_paints_the_window_before_loading_sqlalchemy(tmp_path: Path) -> 
     finally:
         migrated.close()
     assert "Traceback" not in done.stderr
+
+
+async def test_quitting_while_the_database_opens_starts_nothing_and_closes_it(
+    qapp: QApplication,
+    tmp_path: Path,
+    settings: QSettings,
+    keyring_backend: MemoryKeyring,
+    bridge_port: int,
+) -> None:
+    opener, gate, seen = gated_opener(seeded(tmp_path))
+    desktop = Desktop(opener, tmp_path, settings=settings, show_welcome=False)
+    running = asyncio.ensure_future(desktop.run())
+    try:
+        await wait_until(lambda: desktop.window is not None and desktop.window.opening)
+        window = desktop.window
+        assert window is not None
+        window.request_quit()  # Quit, before the database is open
+        assert not running.done()  # it waits for the opening (a thread cannot be stopped)
+    finally:
+        gate.set()
+    assert await asyncio.wait_for(running, 20) == 0
+    workbench = desktop.workbench
+    assert workbench is not None and not workbench.processing
+    assert workbench.bridge.status().state == "stopped"
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", bridge_port), timeout=2).close()
+    assert seen["closed"] is True
