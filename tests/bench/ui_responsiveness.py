@@ -196,9 +196,11 @@ def startup(code: str, *args: str, root: Path = ROOT, env: dict[str, str] | None
         env={**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(root), **(env or {})},
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
         timeout=120,
     )
+    if done.returncode != 0:
+        raise RuntimeError(f"the start-up script failed ({done.returncode}):\n{done.stderr}")
     return done.stdout.strip().splitlines()[-1]
 
 
