@@ -50,8 +50,11 @@ def self_test() -> int:
     return run()
 
 
-def main(argv: Sequence[str]) -> int:
-    """Run the window or the command line (or print the version, or test the install)."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the window or the command line (or print the version, or test the install);
+    ``argv`` defaults to the process's arguments (the ``marketdesk`` console script)."""
+    if argv is None:
+        argv = sys.argv[1:]
     if "--version" in argv:
         print(version())
         return 0

@@ -11,8 +11,9 @@ from collections.abc import Sequence
 
 from app.accounts import AccountManager
 from app.bridge.errors import BridgeError
+from app.cli.common import configure_logging, data_dir, fail
 from app.cli.parser import PROG, build_parser
-from app.cli.window import configure_logging, data_dir, fail, run_window
+from app.cli.window import run_window
 from app.db import Database, DatabaseError, resolve_database_url
 from app.marketplace import MarketplaceJobService
 from app.marketplace.errors import MarketplaceError

@@ -106,14 +106,19 @@ def concurrency(text: str) -> dict[str, int]:
     return limits
 
 
-def window_parser() -> Parser:
+def window_parser(*, add_help: bool = True) -> Parser:
     """The options of ``main.py`` without a sub-command (the window's): the global ones.
 
     It loads nothing of the program, so the window can show before the database layer is
-    imported; :func:`build_parser` adds the sub-commands to the same options.
+    imported; :func:`build_parser` adds the sub-commands to the same options. Without
+    ``add_help`` (the window's own parse) a bad value raises ``argparse.ArgumentError``
+    and ``-h`` is left over: the full parser then answers.
     """
     parser = Parser(
-        prog=PROG, description="Marketdesk: one catalog, one job queue for Vinted, eBay and Etsy."
+        prog=PROG,
+        description="Marketdesk: one catalog, one job queue for Vinted, eBay and Etsy.",
+        add_help=add_help,
+        exit_on_error=add_help,
     )
     parser.add_argument("--data-dir", help="folder of the database (default: the user data folder)")
     parser.add_argument(

@@ -10,15 +10,14 @@ after the window's first paint).
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.cli.common import configure_logging, data_dir, fail
 from app.cli.parser import PROG, window_parser
 from app.db.errors import DatabaseError
-from app.db.location import default_data_dir, resolve_database_url
+from app.db.location import resolve_database_url
 
 if TYPE_CHECKING:
     from app.db import Database
@@ -34,28 +33,18 @@ Run '{prog} --help' for every option.
 """
 
 
-def configure_logging(verbose: int) -> None:
-    """Warnings by default; ``-v`` adds information, ``-vv`` debugging."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-
-
-def fail(message: str) -> int:
-    """Print one line of error and return the failure exit code."""
-    sys.stderr.write(f"{PROG}: error: {message}\n")
-    return 1
-
-
-def data_dir(args: argparse.Namespace) -> Path:
-    """The folder of the seller's files (photos, and secrets when there is no keyring)."""
-    return Path(args.data_dir).expanduser() if args.data_dir else default_data_dir()
-
-
 def main(argv: Sequence[str]) -> int:
-    """Check the window's options (bad ones: one line, exit 2), then open the window."""
-    args = window_parser().parse_args(list(argv))
+    """Open the window with the global options in ``argv``; anything else (help, a
+    mistyped command, a bad value) goes to the full command line, which says what is
+    wrong in one line (exit 2) or prints its help."""
+    try:
+        args, rest = window_parser(add_help=False).parse_known_args(list(argv))
+    except argparse.ArgumentError:
+        rest = list(argv)
+    if rest:
+        from app.cli.main import main as cli_main
+
+        return cli_main(list(argv))
     configure_logging(args.verbose)
     return run_window(args)
 

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from app.db.errors import DatabaseError
 from app.marketplace.errors import MarketplaceError
 from app.ui.relay import EventRelay
 
@@ -41,7 +42,7 @@ def show_error(parent: QWidget | None, title: str, text: str) -> None:
     box.show()
 
 
-class DatabaseNotOpenError(RuntimeError):
+class DatabaseNotOpenError(DatabaseError):
     """The database is not open: Marketdesk is still opening it, or could not."""
 
 
@@ -144,8 +145,8 @@ class UiContext:
             exc = finished.exception()
             if exc is None:
                 return
-            if isinstance(exc, DatabaseNotOpenError):  # told once, by the start-up
-                log.debug("%s dropped: %s", what, exc)
+            if isinstance(exc, DatabaseNotOpenError) and self._open_failure is not None:
+                log.debug("%s dropped: %s", what, exc)  # the start-up told why, once
                 return
             if isinstance(exc, MarketplaceError | ValueError):
                 log.warning("%s failed: %s", what, exc)

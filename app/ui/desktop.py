@@ -76,10 +76,13 @@ class Desktop:
         start_processing: bool = True,
         show_welcome: bool = True,
     ) -> None:
-        """``db`` is an open database, or a function that opens it: then the window shows
-        first, the database is opened after its first paint, and :meth:`close` closes it.
-        ``workbench`` (made for the database when not given) runs the jobs.
-        ``show_welcome=False`` never opens the first-run welcome (benchmarks)."""
+        """``db`` is an open, migrated database, or a function that opens one: then the
+        window shows first, the database is opened and migrated after its first paint,
+        and :meth:`close` closes it. ``workbench`` (made for the database when not given;
+        only with an open database) runs the jobs. ``show_welcome=False`` never opens the
+        first-run welcome (benchmarks)."""
+        if callable(db) and workbench is not None:
+            raise ValueError("A workbench needs an open database, not a function opening one")
         self._opener: DatabaseOpener | None = db if callable(db) else None
         self.db: Database | None = None if callable(db) else db
         self.data_dir = data_dir
@@ -116,9 +119,11 @@ class Desktop:
         self.window = window
         self.ctx.on_error = window.report_error
         window.closeRequested.connect(self.closed.set)
+        if self._opener is not None:
+            window.show_opening(True)  # from the first frame on: nothing to act on yet
         window.show()
         await window.first_paint()  # on screen before the database layer loads
-        workbench = self.workbench if self.db is not None else await self._open_database(window)
+        workbench = self.workbench if self._opener is None else await self._open_database(window)
         if workbench is None or self.closed.is_set():  # could not open, or the seller quit
             return window
         if not await self._start_bridge(workbench):
@@ -134,26 +139,43 @@ class Desktop:
         return window
 
     async def _open_database(self, window: MainWindow) -> Workbench | None:
-        """Open and migrate the database off the loop; the workbench for it, or None
-        (the window then says why, and closing that message quits)."""
+        """Open and migrate the database off the loop, and make its workbench; None when
+        that failed (the window says why, and closing that message quits) or when the
+        seller quit meanwhile."""
         assert self._opener is not None
-        window.show_opening(True)
         try:
             db = await asyncio.to_thread(_open_and_migrate, self._opener)
         except Exception as exc:
             log.error("the database could not be opened", exc_info=exc)
-            self.exit_code = 1
-            self.ctx.fail_opening(f"Marketdesk could not open its database: {exc}")
-            window.cannot_open(str(exc))
+            self._cannot_start(
+                window,
+                f"Marketdesk could not open its database: {exc}\n\nCheck the data folder or "
+                "the database address (see --help), then start Marketdesk again.",
+            )
+            return None
+        self.db = db  # closed by close(), whatever happens next
+        if self.closed.is_set():
+            self.ctx.fail_opening("Marketdesk is closing")
             return None
         from app.workbench import Workbench
 
-        self.db = db
-        self.workbench = Workbench(db, self.data_dir, self.user_id)
+        try:
+            workbench = Workbench(db, self.data_dir, self.user_id)
+        except Exception as exc:  # a bridge setting that cannot be used...
+            log.error("Marketdesk could not start", exc_info=exc)
+            self._cannot_start(window, f"Marketdesk could not start: {exc}")
+            return None
+        self.workbench = workbench
         self.relay.follow(db.events)
-        self.ctx.attach(db, self.workbench)
+        self.ctx.attach(db, workbench)
         window.attach()
-        return self.workbench
+        return workbench
+
+    def _cannot_start(self, window: MainWindow, why: str) -> None:
+        """End the opening with ``why`` shown; the program's exit code becomes 1."""
+        self.exit_code = 1
+        self.ctx.fail_opening(why)
+        window.cannot_start(why)
 
     def _open_welcome(self, window: MainWindow, workbench: Workbench) -> None:
         """The first-run welcome over the window; it goes when the window does."""
@@ -186,7 +208,10 @@ class Desktop:
         the database if this desktop opened it."""
         if self.welcome is not None:
             self.welcome.close_quietly()
+        if not self.ctx.is_open:  # closing during the opening: waiting loads end
+            self.ctx.fail_opening("Marketdesk is closing")
         if self.window is not None:
+            self.window.show_opening(False)
             self.window.hide()
         if self.workbench is not None:
             await self.workbench.stop()

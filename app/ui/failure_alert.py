@@ -68,6 +68,7 @@ class FailureAlert(QObject):
 
     async def check(self) -> list[str]:
         """Read today's failure rates; announce the new alerts (returned, for tests)."""
+        await self.ctx.opened()  # the database layer is loaded by then, off this thread
         from app.db import utcnow
         from app.marketplace.stats_queries import failure_alerts
 

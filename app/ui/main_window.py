@@ -64,10 +64,10 @@ HELD_INPUT = frozenset(
     }
 )
 OPENING_MESSAGE = "Opening your catalog…"
-#: Pages built while the database is still opening (their data loads wait for it); the
-#: others work on it (or on the accounts and the bridge) from the start and are built
-#: once it is open.
-BUILT_WHILE_OPENING = frozenset({"dashboard", "stats", "log"})
+#: Pages built while the database is still opening (their data loads wait for it, and
+#: they import nothing of the database layer); the others are built once it is open, so
+#: that the window's thread imports none of it while the opening does.
+BUILT_WHILE_OPENING = frozenset({"dashboard", "log"})
 #: The pages in tab order (Ctrl+1 ... Ctrl+8): title and key.
 PAGES = (
     ("Dashboard", "dashboard"),
@@ -352,19 +352,19 @@ class MainWindow(QMainWindow):
         for key in waiting:
             self.page(key)
 
-    def cannot_open(self, why: str) -> None:
-        """The database could not be opened: say why; closing the message quits."""
+    def cannot_start(self, why: str) -> None:
+        """Marketdesk cannot go on (its database did not open...): say why; closing the
+        message quits."""
         self.show_opening(False)
-        self.statusBar().showMessage("Marketdesk could not open its database")
+        self.statusBar().showMessage("Marketdesk could not start")
         box = QMessageBox(
             QMessageBox.Icon.Critical,
-            "Marketdesk could not open its database",
-            f"{why}\n\nCheck the data folder or the database address (see --help), then "
-            "start Marketdesk again. Details are in the log.",
+            "Marketdesk could not start",
+            f"{why}\n\nDetails are in the log.",
             QMessageBox.StandardButton.Close,
             self,
         )
-        box.setObjectName("openFailedDialog")
+        box.setObjectName("cannotStartDialog")
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.finished.connect(self.request_quit)
         box.show()

@@ -21,13 +21,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QAction
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app.db import Database
 from app.marketplace import MarketplaceJobService
 from app.ui.desktop import Desktop
-from app.ui.main_window import OPENING_MESSAGE, PAGES, TAB_KEY
+from app.ui.main_window import OPENING_MESSAGE, PAGES, TAB_KEY, MainWindow
 from app.ui.products_page import ProductsPage
 from app.ui.settings_page import SettingsPage
 from tests.support.keyring import MemoryKeyring
@@ -68,6 +69,13 @@ def gated_opener(url: str) -> tuple[Callable[[], Database], threading.Event, dic
     return opener, gate, seen
 
 
+def shortcut(window: MainWindow, title: str) -> QAction:
+    """The window's Ctrl+N action that shows the page ``title``."""
+    found = [action for action in window.actions() if action.text() == title]
+    assert len(found) == 1 and found[0].shortcut().toString().startswith("Ctrl+")
+    return found[0]
+
+
 def seeded(folder: Path) -> str:
     """A migrated SQLite database holding one pending eBay job; its URL."""
     url = f"sqlite:///{folder / 'marketdesk.sqlite3'}"
@@ -103,8 +111,6 @@ async def test_the_window_is_on_screen_and_holds_input_until_the_database_is_ope
         before = button.isChecked()
         QTest.mouseClick(button, Qt.MouseButton.LeftButton)
         assert button.isChecked() == before
-        # the dashboard's numbers wait for the database
-        assert window.dashboard.count_labels[("ebay", "pending")].text() == "0"
 
         gate.set()
         await asyncio.wait_for(opening, 20)
@@ -138,7 +144,8 @@ async def test_a_page_that_works_on_the_database_is_built_once_it_is_open(
     key: str,
     kind: type[QWidget],
 ) -> None:
-    """Left open by the seller, or chosen while Marketdesk opens (Ctrl+3: Jobs)."""
+    """Left open by the seller, or chosen while Marketdesk opens (Ctrl+3: Jobs, Ctrl+5:
+    Stats; the keyboard shortcuts are not held)."""
     keys = [page_key for _title, page_key in PAGES]
     settings.setValue(TAB_KEY, keys.index(key))
     opener, gate, _seen = gated_opener(f"sqlite:///{tmp_path / 'new.sqlite3'}")
@@ -150,13 +157,13 @@ async def test_a_page_that_works_on_the_database_is_built_once_it_is_open(
         await wait_until(lambda: desktop.window is not None and desktop.window.opening)
         window = desktop.window
         assert window is not None and window.built_pages() == []
-        window.tabs.setCurrentIndex(keys.index("jobs"))  # the seller goes on meanwhile
-        window.tabs.setCurrentIndex(keys.index(key))
+        for title in ("Jobs", "Stats", PAGES[keys.index(key)][0]):  # the seller goes on
+            shortcut(window, title).trigger()
         assert window.built_pages() == []
         gate.set()
         await asyncio.wait_for(opening, 20)
         built = dict(window.built_pages())
-        assert sorted(built) == sorted(["Jobs", PAGES[keys.index(key)][0]])
+        assert sorted(built) == sorted(["Jobs", "Stats", PAGES[keys.index(key)][0]])
         page = window.page(key)
         assert isinstance(page, kind) and page.isVisible()
         await desktop.ctx.drain()
@@ -181,12 +188,13 @@ async def test_a_database_that_cannot_be_opened_is_explained_and_the_program_end
 
     def dialog() -> QMessageBox | None:
         window = desktop.window
-        return None if window is None else window.findChild(QMessageBox, "openFailedDialog")
+        return None if window is None else window.findChild(QMessageBox, "cannotStartDialog")
 
     await wait_until(lambda: dialog() is not None)
     box = dialog()
     assert box is not None and box.isVisible()
-    assert box.windowTitle() == "Marketdesk could not open its database"
+    assert box.windowTitle() == "Marketdesk could not start"
+    assert box.text().startswith("Marketdesk could not open its database: ")
     assert "unable to open database file" in box.text()
     window = desktop.window
     assert window is not None and not window.opening
@@ -198,11 +206,18 @@ async def test_a_database_that_cannot_be_opened_is_explained_and_the_program_end
     assert desktop.workbench is None and desktop.db is None
 
 
-def test_main_py_paints_the_window_before_loading_sqlalchemy(tmp_path: Path) -> None:
-    """``python main.py`` as a seller starts it, in a fresh interpreter (offscreen)."""
+@pytest.mark.parametrize("left_open", ["dashboard", "stats"])
+def test_main_py_paints_the_window_before_loading_sqlalchemy(
+    tmp_path: Path, left_open: str
+) -> None:
+    """``python main.py`` as a seller starts it, in a fresh interpreter (offscreen), with
+    the dashboard or the Stats page (pyqtgraph, the stats queries) left open."""
+    tab = [key for _title, key in PAGES].index(left_open)
     config = tmp_path / "config"
     (config / "Marketdesk").mkdir(parents=True)
-    (config / "Marketdesk" / "Marketdesk.conf").write_text("[welcome]\ndone=true\n")
+    (config / "Marketdesk" / "Marketdesk.conf").write_text(
+        f"[welcome]\ndone=true\n[window]\ntab={tab}\n"
+    )
     env = {
         **os.environ,
         "QT_QPA_PLATFORM": "offscreen",
@@ -225,6 +240,8 @@ def test_main_py_paints_the_window_before_loading_sqlalchemy(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     marks = json.loads(done.stdout.strip().splitlines()[-1])
     assert marks["sqlalchemy_at_paint"] is False
+    # nor did the window's thread import any of it while the database was opening
+    assert marks["main_thread_imports"] == []
     assert marks["opened"] is True and marks["exit"] == 0
     assert 0 < marks["shown"] < marks["ready"]
     migrated = Database(f"sqlite:///{data / 'default.sqlite3'}")
@@ -250,13 +267,47 @@ async def test_quitting_while_the_database_opens_starts_nothing_and_closes_it(
         window = desktop.window
         assert window is not None
         window.request_quit()  # Quit, before the database is open
-        assert not running.done()  # it waits for the opening (a thread cannot be stopped)
     finally:
-        gate.set()
+        gate.set()  # the opening ends (a thread cannot be stopped), then the program
     assert await asyncio.wait_for(running, 20) == 0
-    workbench = desktop.workbench
-    assert workbench is not None and not workbench.processing
-    assert workbench.bridge.status().state == "stopped"
+    assert desktop.workbench is None  # no runner, no bridge was made, let alone started
+    assert QApplication.overrideCursor() is None
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", bridge_port), timeout=2).close()
     assert seen["closed"] is True
+
+
+async def test_settings_that_stop_marketdesk_after_the_database_opened_are_explained(
+    qapp: QApplication,
+    tmp_path: Path,
+    settings: QSettings,
+    keyring_backend: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MARKETDESK_BRIDGE_PORT", "80")  # the workbench refuses it
+    opener, gate, seen = gated_opener(seeded(tmp_path))
+    gate.set()
+    desktop = Desktop(opener, tmp_path, settings=settings, show_welcome=False)
+    running = asyncio.ensure_future(desktop.run())
+
+    def dialog() -> QMessageBox | None:
+        window = desktop.window
+        return None if window is None else window.findChild(QMessageBox, "cannotStartDialog")
+
+    await wait_until(lambda: dialog() is not None)
+    box = dialog()
+    assert box is not None
+    assert box.text().startswith(
+        "Marketdesk could not start: Bridge port must be between 1024 and 65535, not 80"
+    )
+    assert QApplication.overrideCursor() is None
+    await asyncio.wait_for(desktop.ctx.drain(), 5)  # the dashboard's load ended
+    box.button(QMessageBox.StandardButton.Close).click()
+    assert await asyncio.wait_for(running, 15) == 1
+    assert desktop.workbench is None
+    assert seen["closed"] is True
+
+
+def test_a_workbench_needs_an_open_database(tmp_path: Path, settings: QSettings) -> None:
+    with pytest.raises(ValueError, match="needs an open database"):
+        Desktop(lambda: Database("sqlite://"), tmp_path, workbench=object(), settings=settings)  # type: ignore[arg-type]

@@ -14,7 +14,9 @@ program starts exactly as ``python main.py --data-dir DATA_DIR`` does
   page's data is in; then the probe quits as the seller would (the window's Quit).
 
 It prints one JSON line: ``shown`` and ``ready`` in seconds since ``T0``, whether
-SQLAlchemy was loaded when the window was first painted, and the exit code. The caller
+SQLAlchemy was loaded when the window was first painted, the modules of the database layer
+the window's thread imported before the database was open (none, or the window would stall
+and race the opening's imports), and the exit code. The caller
 chooses the environment (offscreen Qt, a bridge port, a keyring backend, ``XDG_CONFIG_HOME``).
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from typing import Any
 
@@ -34,7 +37,23 @@ import app.ui.desktop as desktop_module  # noqa: E402
 from app.launch import main  # noqa: E402
 from app.ui import main_window  # noqa: E402
 
-marks: dict[str, Any] = {}
+marks: dict[str, Any] = {"main_thread_imports": []}
+#: The database layer and what stands on it.
+HEAVY = ("sqlalchemy", "alembic", "app.models", "app.db.base", "app.db.database", "app.workbench")
+opened = threading.Event()
+
+
+def audit(event: str, args: tuple[Any, ...]) -> None:
+    """Notes each heavy module the window's thread imports before the database is open."""
+    if event != "import" or opened.is_set():
+        return
+    name = str(args[0])
+    on_main = threading.current_thread() is threading.main_thread()
+    if on_main and name.startswith(HEAVY) and name not in marks["main_thread_imports"]:
+        marks["main_thread_imports"].append(name)
+
+
+sys.addaudithook(audit)
 
 
 class FirstPaint(QObject):
@@ -71,5 +90,13 @@ async def open_then_quit(self: desktop_module.Desktop) -> main_window.MainWindow
 
 
 desktop_module.Desktop.open = open_then_quit  # type: ignore[method-assign]
+attach = getattr(desktop_module.UiContext, "attach", None)
+if attach is not None:  # older code opened the database before the window
+
+    def attached(self: Any, *args: Any) -> None:
+        opened.set()
+        attach(self, *args)
+
+    desktop_module.UiContext.attach = attached  # type: ignore[method-assign]
 code = main(["--data-dir", DATA_DIR])
 print(json.dumps({**marks, "exit": code}), flush=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -91,3 +92,45 @@ def test_self_test_from_source_without_a_display(tmp_path: Path) -> None:
         "window",
     ]
     assert lines[-1] == "self-test passed"
+
+
+def run_main(*args: str) -> subprocess.CompletedProcess[str]:
+    """``python main.py ARGS`` with a display (offscreen), as a seller would type it."""
+    return subprocess.run(
+        [sys.executable, "main.py", *args],
+        cwd=ROOT,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_what_the_window_path_does_not_understand_goes_to_the_command_line() -> None:
+    typo = run_main("jbo")
+    assert typo.returncode == 2
+    assert "invalid choice: 'jbo' (choose from 'worker'" in typo.stderr
+    bad_value = run_main("--seller", "x")
+    assert bad_value.returncode == 2
+    assert bad_value.stderr == (
+        "marketdesk: error: argument --seller: 'x' is not a whole number"
+        " (see 'marketdesk --help')\n"
+    )
+    unknown = run_main("--bogus")
+    assert unknown.returncode == 2
+    assert "unrecognized arguments: --bogus" in unknown.stderr
+    for asking in (["-vh"], ["--hel"]):  # help, however it is asked for: every command
+        helped = run_main(*asking)
+        assert helped.returncode == 0
+        assert "COMMAND" in helped.stdout and "worker" in helped.stdout
+
+
+def test_a_data_folder_that_is_a_file_is_refused_before_any_window(tmp_path: Path) -> None:
+    afile = tmp_path / "afile"
+    afile.write_text("not a folder")
+    done = run_main("--data-dir", str(afile))
+    assert done.returncode == 1
+    assert (
+        done.stderr == f"marketdesk: error: Data directory {afile} exists but is not a directory\n"
+    )
