@@ -76,6 +76,26 @@ def shortcut(window: MainWindow, title: str) -> QAction:
     return found[0]
 
 
+async def while_opening(desktop: Desktop) -> MainWindow:
+    """The window, once it is on screen and the database is opening."""
+    await wait_until(lambda: desktop.window is not None and desktop.window.opening)
+    assert desktop.window is not None
+    return desktop.window
+
+
+async def cannot_start_dialog(desktop: Desktop) -> QMessageBox:
+    """The "Marketdesk could not start" message, once the window shows it."""
+
+    def dialog() -> QMessageBox | None:
+        window = desktop.window
+        return None if window is None else window.findChild(QMessageBox, "cannotStartDialog")
+
+    await wait_until(lambda: dialog() is not None)
+    box = dialog()
+    assert box is not None and box.isVisible()
+    return box
+
+
 def seeded(folder: Path) -> str:
     """A migrated SQLite database holding one pending eBay job; its URL."""
     url = f"sqlite:///{folder / 'marketdesk.sqlite3'}"
@@ -99,8 +119,7 @@ async def test_the_window_is_on_screen_and_holds_input_until_the_database_is_ope
     )
     opening = asyncio.ensure_future(desktop.open())
     try:
-        await wait_until(lambda: desktop.window is not None and desktop.window.opening)
-        window = desktop.window
+        window = await while_opening(desktop)
         assert window is not None and window.isVisible()
         assert [title for title, _page in window.built_pages()] == ["Dashboard"]
         assert window.statusBar().currentMessage() == OPENING_MESSAGE
@@ -154,8 +173,7 @@ async def test_a_page_that_works_on_the_database_is_built_once_it_is_open(
     )
     opening = asyncio.ensure_future(desktop.open())
     try:
-        await wait_until(lambda: desktop.window is not None and desktop.window.opening)
-        window = desktop.window
+        window = await while_opening(desktop)
         assert window is not None and window.built_pages() == []
         for title in ("Jobs", "Stats", PAGES[keys.index(key)][0]):  # the seller goes on
             shortcut(window, title).trigger()
@@ -186,12 +204,7 @@ async def test_a_database_that_cannot_be_opened_is_explained_and_the_program_end
     desktop = Desktop(lambda: Database(url), tmp_path, settings=settings, show_welcome=False)
     running = asyncio.ensure_future(desktop.run())
 
-    def dialog() -> QMessageBox | None:
-        window = desktop.window
-        return None if window is None else window.findChild(QMessageBox, "cannotStartDialog")
-
-    await wait_until(lambda: dialog() is not None)
-    box = dialog()
+    box = await cannot_start_dialog(desktop)
     assert box is not None and box.isVisible()
     assert box.windowTitle() == "Marketdesk could not start"
     assert box.text().startswith("Marketdesk could not open its database: ")
@@ -263,8 +276,7 @@ async def test_quitting_while_the_database_opens_starts_nothing_and_closes_it(
     desktop = Desktop(opener, tmp_path, settings=settings, show_welcome=False)
     running = asyncio.ensure_future(desktop.run())
     try:
-        await wait_until(lambda: desktop.window is not None and desktop.window.opening)
-        window = desktop.window
+        window = await while_opening(desktop)
         assert window is not None
         window.request_quit()  # Quit, before the database is open
     finally:
@@ -290,12 +302,7 @@ async def test_settings_that_stop_marketdesk_after_the_database_opened_are_expla
     desktop = Desktop(opener, tmp_path, settings=settings, show_welcome=False)
     running = asyncio.ensure_future(desktop.run())
 
-    def dialog() -> QMessageBox | None:
-        window = desktop.window
-        return None if window is None else window.findChild(QMessageBox, "cannotStartDialog")
-
-    await wait_until(lambda: dialog() is not None)
-    box = dialog()
+    box = await cannot_start_dialog(desktop)
     assert box is not None
     assert box.text().startswith(
         "Marketdesk could not start: Bridge port must be between 1024 and 65535, not 80"
