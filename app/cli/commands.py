@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 
 from app.db import Database
 from app.marketplace import MarketplaceJobService
@@ -38,23 +38,28 @@ def job(service: MarketplaceJobService, args: argparse.Namespace) -> int:
             input_data=args.input,
             run_at=args.run_at,
         )
+        kept = args.run_at is not None and created.run_at != args.run_at
         print(
             f"Job {created.id}: {args.action} on {created.marketplace}, {created.status}"
-            + runs_at(created.run_at if args.run_at else None)
+            + runs_at(created.run_at)
+            + (" (the same job was already waiting: it keeps its time)" if kept else "")
         )
         return 0
     if command == "list":
         rows = service.list_jobs(status=args.status, marketplace=args.marketplace, limit=args.limit)
         names = {a.id: a.code for a in service.get_action_types()}
         print(
-            f"{'ID':>6}  {'MARKET':<7} {'ACTION':<12} {'PRODUCT':>7}  {'STATUS':<10} {'TRIES':>5}  ERROR"
+            f"{'ID':>6}  {'MARKET':<7} {'ACTION':<12} {'PRODUCT':>7}  {'STATUS':<10} {'TRIES':>5}"
+            f"  {'RUN AT':<16}  ERROR"
         )
         for j in rows:
             product = str(j.product_id) if j.product_id is not None else "-"
             error = (j.error_message or "")[:60]
+            waits = j.status == "pending" and runs_at(j.run_at)
+            when = f"{j.run_at.astimezone():%Y-%m-%d %H:%M}" if waits else "-"
             print(
                 f"{j.id:>6}  {j.marketplace:<7} {names.get(j.action_type_id, '?'):<12} {product:>7}  "
-                f"{j.status:<10} {j.retry_count:>5}  {error}"
+                f"{j.status:<10} {j.retry_count:>5}  {when:<16}  {error}"
             )
         if not rows:
             print("No jobs.")
@@ -76,8 +81,11 @@ def job(service: MarketplaceJobService, args: argparse.Namespace) -> int:
 
 
 def runs_at(moment: datetime | None) -> str:
-    """``, runs at 2026-12-01 09:30`` (local time) for a job given a run-at time."""
-    return f", runs at {moment.astimezone():%Y-%m-%d %H:%M}" if moment is not None else ""
+    """``, runs at 2026-12-01 09:30`` (local time) for a job whose run-at time is still to
+    come; nothing for one that may run now."""
+    if moment is None or moment <= datetime.now(UTC):
+        return ""
+    return f", runs at {moment.astimezone():%Y-%m-%d %H:%M}"
 
 
 def stats(service: MarketplaceJobService, args: argparse.Namespace) -> int:

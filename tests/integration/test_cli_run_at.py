@@ -93,10 +93,10 @@ def test_iso_run_at_is_stored_in_utc(
 def test_a_batch_gets_the_run_at_of_each_job(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["--data-dir", str(tmp_path), "migrate"]) == 0
+    add_coat(tmp_path)
     db = Database(f"sqlite:///{tmp_path / 'default.sqlite3'}")
     with db.session() as session, session.begin():
-        session.add_all([Product(title="Coat", price=30), Product(title="Boots", price=45)])
+        session.add(Product(title="Boots", price=45))
     db.close()
     capsys.readouterr()
     batch = ("ebay", "--action", "publish", "--product", "1", "--product", "2")
@@ -175,3 +175,49 @@ def test_the_worker_leaves_a_job_until_its_run_at(
         assert (ran.status, ran.attempts) == ("paused", 1)
         assert (waiting.status, waiting.attempts, waiting.lease_owner) == ("pending", 0, None)
         stop_worker(worker)
+
+
+def add_coat(d: Path) -> None:
+    """A migrated database holding product 1."""
+    assert main(["--data-dir", str(d), "migrate"]) == 0
+    db = Database(f"sqlite:///{d / 'default.sqlite3'}")
+    with db.session() as session, session.begin():
+        session.add(Product(title="Coat", price=30))
+    db.close()
+
+
+def test_job_list_shows_when_a_waiting_job_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert create(capsys, tmp_path, "--run-at", "2031-03-04T10:00Z")[0] == 0
+    assert main(["--data-dir", str(tmp_path), *CREATE, "ebay", "--action", "sync"]) == 0
+    capsys.readouterr()
+    assert main(["--data-dir", str(tmp_path), "job", "list"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "RUN AT" in lines[0]
+    later = datetime(2031, 3, 4, 10, 0, tzinfo=UTC).astimezone().strftime("%Y-%m-%d %H:%M")
+    by_id = {line.split()[0]: line for line in lines[1:]}
+    assert f"pending        0  {later}" in by_id["1"]
+    assert "pending        0  -" in by_id["2"]  # it may run now
+
+
+def test_the_same_job_already_waiting_keeps_its_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_coat(tmp_path)
+    capsys.readouterr()
+    publish = ("ebay", "--action", "publish", "--product", "1")
+    first = datetime(2031, 3, 4, 10, 0, tzinfo=UTC)
+    shown = first.astimezone().strftime("%Y-%m-%d %H:%M")
+    assert (
+        main(["--data-dir", str(tmp_path), *CREATE, *publish, "--run-at", "2031-03-04T10:00Z"]) == 0
+    )
+    assert capsys.readouterr().out == f"Job 1: publish on ebay, pending, runs at {shown}\n"
+    assert (
+        main(["--data-dir", str(tmp_path), *CREATE, *publish, "--run-at", "2031-05-01T08:00Z"]) == 0
+    )
+    assert capsys.readouterr().out == (
+        f"Job 1: publish on ebay, pending, runs at {shown}"
+        " (the same job was already waiting: it keeps its time)\n"
+    )
+    assert stored_run_at(tmp_path, 1) == first
