@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from sqlalchemy import Connection, Table, select, update
+from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.events import BridgeStateChanged, ConnectionChanged, Event, JobCreated
@@ -195,6 +196,7 @@ class OrderSyncScheduler(Follower):
         self.service = service
         self.readiness = readiness
         self.marketplaces = tuple(check_marketplace(m) for m in marketplaces)
+        self._ensured = False
 
     def start(self) -> None:
         """Start the schedule (its first pass runs at once)."""
@@ -221,50 +223,71 @@ class OrderSyncScheduler(Follower):
         return min(wait, self.poll_seconds)
 
     def _due(self, ready: set[str]) -> tuple[list[tuple[int, str]], float]:
-        created: list[tuple[int, str]] = []
-        with self.db.session(self.service.user_id) as session, session.begin():
-            conn = session.connection()
+        """Queue the due syncs of the ``ready`` marketplaces; the jobs made and the seconds
+        until the next is due. A pass with nothing due only reads (on SQLite, no write
+        lock every ``poll_seconds``); the rows are made once per scheduler."""
+        if not self._ensured:
+            with self.db.bind(self.service.user_id).begin() as conn:
+                ensure_schedules(conn, self.db.now(conn), self.marketplaces)
+            self._ensured = True
+        with self.db.bind(self.service.user_id, readonly=True).connect() as conn:
             now = self.db.now(conn)
-            ensure_schedules(conn, now, self.marketplaces)
-            for row in _rows(conn, self.marketplaces):
-                if not row.enabled or row.next_run_at > now or row.marketplace not in ready:
-                    continue
-                moved = conn.execute(
-                    update(schedules)
-                    .where(schedules.c.id == row.id, schedules.c.next_run_at <= now)
-                    .values(
-                        next_run_at=now + timedelta(seconds=row.interval_seconds),
-                        last_run_at=now,
-                        updated_at=now,
-                    )
-                    .returning(schedules.c.id)
-                ).first()
-                if moved is None:
-                    continue  # another scheduler took this run
-                job, new = self.service._create(
-                    session,
-                    marketplace=row.marketplace,
-                    action_code=row.action_code,
-                    product_id=None,
-                    priority=None,
-                    input_data=None,
-                    run_at=now,
-                    key=idempotency_key(row.marketplace, row.action_code, None, None),
-                )
-                conn.execute(
-                    update(schedules).where(schedules.c.id == row.id).values(last_job_id=job.id)
-                )
-                log.info(
-                    "order sync of %s: job %s%s",
-                    row.marketplace,
-                    job.id,
-                    "" if new else " (already queued)",
-                )
-                if new:
-                    created.append((job.id, row.marketplace))
-            waits = [
-                (row.next_run_at - now).total_seconds()
-                for row in _rows(conn, self.marketplaces)
-                if row.enabled and (row.next_run_at > now or row.marketplace in ready)
-            ]
+            rows = _rows(conn, self.marketplaces)
+        #: When each schedule that matters next is due (a due one waits for readiness).
+        upcoming = {
+            row.id: row.next_run_at
+            for row in rows
+            if row.enabled and (row.next_run_at > now or row.marketplace in ready)
+        }
+        due = [row for row in rows if row.id in upcoming and row.next_run_at <= now]
+        created: list[tuple[int, str]] = []
+        if due:
+            with self.db.session(self.service.user_id) as session, session.begin():
+                conn = session.connection()
+                now = self.db.now(conn)
+                for row in due:
+                    job = self._queue(session, row, now)
+                    if job is None:
+                        upcoming.pop(row.id)  # another scheduler took this run
+                        continue
+                    upcoming[row.id] = now + timedelta(seconds=row.interval_seconds)
+                    if job[1]:
+                        created.append((job[0], row.marketplace))
+        waits = [(moment - now).total_seconds() for moment in upcoming.values()]
         return created, max(min(waits, default=self.poll_seconds), 0.0)
+
+    def _queue(self, session: Session, row: Any, now: datetime) -> tuple[int, bool] | None:
+        """Move ``row``'s next run one interval on and queue its order sync, in
+        ``session``'s transaction: the job's id and whether it is new; None when another
+        scheduler moved it first (the guarded UPDATE found nothing due)."""
+        conn = session.connection()
+        moved = conn.execute(
+            update(schedules)
+            .where(schedules.c.id == row.id, schedules.c.next_run_at <= now)
+            .values(
+                next_run_at=now + timedelta(seconds=row.interval_seconds),
+                last_run_at=now,
+                updated_at=now,
+            )
+            .returning(schedules.c.id)
+        ).first()
+        if moved is None:
+            return None
+        job, new = self.service._create(
+            session,
+            marketplace=row.marketplace,
+            action_code=row.action_code,
+            product_id=None,
+            priority=None,
+            input_data=None,
+            run_at=now,
+            key=idempotency_key(row.marketplace, row.action_code, None, None),
+        )
+        conn.execute(update(schedules).where(schedules.c.id == row.id).values(last_job_id=job.id))
+        log.info(
+            "order sync of %s: job %s%s",
+            row.marketplace,
+            job.id,
+            "" if new else " (already queued)",
+        )
+        return job.id, new

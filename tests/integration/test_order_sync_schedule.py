@@ -6,7 +6,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from app.accounts import AccountManager
 from app.bridge.server import BridgeServer
@@ -206,3 +206,28 @@ async def test_a_job_waits_for_its_run_at(db: Database) -> None:
         assert result is not None and result["job_id"] == single.id
     finally:
         await processor.close()
+
+
+async def test_a_pass_with_nothing_due_writes_nothing(db: Database) -> None:
+    """The schedule looks every poll: only a due sync takes a write lock (SQLite's BEGIN
+    IMMEDIATE) or writes a row."""
+    schedule = scheduler(db)
+    await schedule.tick()  # the start-up syncs: rows made, jobs queued
+    writes: list[str] = []
+
+    def note(conn: object, cursor: object, statement: str, *_args: object) -> None:
+        if statement.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "BEGIN IMMEDIATE")):
+            writes.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        for _ in range(3):
+            assert await schedule.tick() > 0
+        assert writes == []
+        move_schedule(db, "etsy", next_run_at=datetime.now(UTC) - timedelta(seconds=1))
+        writes.clear()
+        await schedule.tick()  # etsy is due: now it writes
+        assert any(w.lstrip().upper().startswith("UPDATE") for w in writes)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert [j.marketplace for j in sync_jobs(db, "pending")].count("etsy") == 1
