@@ -22,6 +22,7 @@ from app.marketplace import housekeeping, store
 from app.marketplace.action_types import ActionInfo, check_marketplace, find_action_type
 from app.marketplace.errors import InvalidJobRequestError, JobNotFoundError, JobStateError
 from app.marketplace.job_keys import idempotency_key
+from app.marketplace.names import MARKETPLACE_VALUES
 from app.marketplace.stats import StatsBatch, dialect_insert, upsert
 from app.marketplace.tables import jobs
 from app.models.public.marketplace_action_type import MarketplaceActionType
@@ -253,6 +254,17 @@ class MarketplaceJobService:
             counts = {status.value: 0 for status in JobStatus}
             counts.update({row[0]: row[1] for row in session.execute(query)})
             return counts
+
+    def counts_by_marketplace(self) -> dict[str, dict[str, int]]:
+        """How many jobs each marketplace has in each status, in one grouped query."""
+        query = select(MarketplaceJob.marketplace, MarketplaceJob.status, func.count()).group_by(
+            MarketplaceJob.marketplace, MarketplaceJob.status
+        )
+        counts = {m: {status.value: 0 for status in JobStatus} for m in MARKETPLACE_VALUES}
+        with self._session(readonly=True) as session:
+            for marketplace, status, count in session.execute(query):
+                counts.setdefault(marketplace, {})[status] = count
+        return counts
 
     def get_action_types(self, marketplace: str | None = None) -> list[MarketplaceActionType]:
         """The action types, optionally of one marketplace."""

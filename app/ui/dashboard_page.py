@@ -40,10 +40,7 @@ Snapshot = tuple[dict[str, dict[str, int]], list["MarketplaceJob"]]
 
 
 def _snapshot(service: MarketplaceJobService) -> Snapshot:
-    counts = {
-        marketplace: service.count_by_status(marketplace) for marketplace in MARKETPLACE_VALUES
-    }
-    return counts, service.list_jobs(status="failed", limit=10)
+    return service.counts_by_marketplace(), service.list_jobs(status="failed", limit=10)
 
 
 class DashboardPage(QWidget):
