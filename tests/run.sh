@@ -59,5 +59,6 @@ export PYTHONDONTWRITEBYTECODE=1
 unset MARKETDESK_DB_URL
 
 echo "== ruff"; "$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
 echo "== mypy"; "$VENV/bin/mypy"
 echo "== pytest"; "$VENV/bin/python" -m pytest "$@"

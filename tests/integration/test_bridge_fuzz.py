@@ -57,7 +57,8 @@ async def exchange(frames: list[str | bytes]) -> None:
     await server.start()
     try:
         async with connect(
-            f"ws://127.0.0.1:{server.port}/", origin=PLUGIN_ORIGIN  # type: ignore[arg-type]
+            f"ws://127.0.0.1:{server.port}/",
+            origin=PLUGIN_ORIGIN,  # type: ignore[arg-type]
         ) as ws:
             await ws.send(json.dumps({"v": 1, "type": "hello", "token": TOKEN}))
             assert json.loads(await ws.recv())["type"] == "welcome"

@@ -141,9 +141,7 @@ async def test_call_round_trip_and_events(bridge: BridgeServer, events: list[Eve
 
 async def test_error_answers_and_timeouts(bridge: BridgeServer) -> None:
     def refuse(payload: dict[str, Any]) -> dict[str, Any]:
-        raise PluginAnswer(
-            "rejected", "Validation failed", status=422, fields={"price": "too low"}
-        )
+        raise PluginAnswer("rejected", "Validation failed", status=422, fields={"price": "too low"})
 
     def never(payload: dict[str, Any]) -> dict[str, Any]:
         raise Silence

@@ -44,7 +44,7 @@ class ChromiumMissingError(RuntimeError):
 def chromium_binary() -> str:
     """The Chromium to run: ``MARKETDESK_CHROMIUM``, else Debian's."""
     wanted = os.environ.get("MARKETDESK_CHROMIUM")
-    for candidate in ((wanted,) if wanted else CANDIDATES):
+    for candidate in (wanted,) if wanted else CANDIDATES:
         if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
             return candidate
     found = shutil.which("chromium")

@@ -77,7 +77,9 @@ class ScriptedPlugin:
     async def connect(self) -> None:
         """Connect, pair, and start answering calls."""
         self.connection = await connect(
-            f"ws://127.0.0.1:{self.port}/", origin=self.origin, compression=None  # type: ignore[arg-type]
+            f"ws://127.0.0.1:{self.port}/",
+            origin=self.origin,
+            compression=None,  # type: ignore[arg-type]
         )
         hello = {
             "v": 1,
