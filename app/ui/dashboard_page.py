@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from app.marketplace.marketplace_job_service import MarketplaceJobService
     from app.models.user.marketplace_job import MarketplaceJob
 
+#: What the dashboard says before the runner can be switched, and before a count is read.
+STARTING = "Starting: opening your catalog…"
+UNREAD = "…"
 STATUSES = ("pending", "running", "paused", "completed", "failed", "cancelled", "expired")
 REFRESH_DELAY_MS = 300
 
@@ -76,7 +79,7 @@ class DashboardPage(QWidget):
         for row, marketplace in enumerate(MARKETPLACE_VALUES, start=1):
             grid.addWidget(QLabel(DISPLAY[marketplace]), row, 0)
             for column, status in enumerate(STATUSES, start=1):
-                label = QLabel("0")
+                label = QLabel(UNREAD)
                 label.setObjectName(f"count_{marketplace}_{status}")
                 label.setAlignment(Qt.AlignmentFlag.AlignRight)
                 grid.addWidget(label, row, column)
@@ -127,8 +130,13 @@ class DashboardPage(QWidget):
         if not self._timer.isActive():
             self._timer.start()
 
-    def set_processing(self, on: bool) -> None:
-        """Show the processing state without emitting the toggle."""
+    def set_processing(self, on: bool | None) -> None:
+        """Show the processing state without emitting the toggle; None: Marketdesk is
+        still starting (the switch waits until processing can be switched)."""
+        self.processing_button.setEnabled(on is not None)
+        if on is None:
+            self.processing_label.setText(STARTING)
+            return
         self.processing_button.blockSignals(True)
         self.processing_button.setChecked(on)
         self.processing_button.blockSignals(False)

@@ -255,7 +255,7 @@ class MainWindow(QMainWindow):
 
             dashboard = DashboardPage(ctx)
             dashboard.processingToggled.connect(self._switch_processing)
-            dashboard.set_processing(ctx.workbench is not None and ctx.workbench.processing)
+            dashboard.set_processing(None if ctx.workbench is None else ctx.workbench.processing)
             return dashboard
         if key == "products":
             from app.ui.products_page import ProductsPage

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app.db import Database
 from app.marketplace import MarketplaceJobService
+from app.ui.dashboard_page import STARTING, UNREAD
 from app.ui.desktop import Desktop
 from app.ui.main_window import OPENING_MESSAGE, PAGES, TAB_KEY, MainWindow
 from app.ui.products_page import ProductsPage
@@ -125,11 +126,15 @@ async def test_the_window_is_on_screen_and_holds_input_until_the_database_is_ope
         assert window.statusBar().currentMessage() == OPENING_MESSAGE
         assert QApplication.overrideCursor() is not None
         assert not desktop.ctx.is_open and desktop.workbench is None
+        # nothing to switch yet, and the counts are not read yet
+        dashboard = window.dashboard
+        assert not dashboard.processing_button.isEnabled()
+        assert dashboard.processing_label.text() == STARTING
+        assert dashboard.count_labels[("ebay", "pending")].text() == UNREAD
         # a click meanwhile does nothing: there is nothing to act on yet
-        button = window.dashboard.processing_button
-        before = button.isChecked()
-        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
-        assert button.isChecked() == before
+        bar = window.tabs.tabBar()
+        QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(1).center())
+        assert window.tabs.currentIndex() == 0
 
         gate.set()
         await asyncio.wait_for(opening, 20)
@@ -139,10 +144,12 @@ async def test_the_window_is_on_screen_and_holds_input_until_the_database_is_ope
         workbench = desktop.workbench
         assert workbench is not None and workbench.bridge.status().port == bridge_port
         await desktop.ctx.drain()
-        assert window.dashboard.count_labels[("ebay", "pending")].text() == "1"
-        # input reaches the pages again
-        QTest.mouseClick(button, Qt.MouseButton.LeftButton)
-        assert button.isChecked() != before
+        assert dashboard.count_labels[("ebay", "pending")].text() == "1"
+        assert dashboard.processing_button.isEnabled()  # paused: start_processing=False
+        assert dashboard.processing_label.text() == "Paused: jobs wait in the queue"
+        # input reaches the window again
+        QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(1).center())
+        assert window.tabs.currentIndex() == 1
     finally:
         gate.set()
         if not opening.done():
