@@ -84,7 +84,9 @@ class BridgeStateChanged:
 @dataclass(frozen=True)
 class SaleAlert:
     """A sale needs the seller: sold on two marketplaces (``kind`` ``oversell``), or its
-    other listings could not be taken down (``delist_failed``): a double sale is at stake."""
+    other listings could not be taken down (``delist_failed``): a double sale is at stake.
+    ``voided``: the order was cancelled or refunded after the sale was recorded; the
+    message says what went back in stock and which ended listings can be published again."""
 
     sale_id: int
     product_id: int | None

@@ -11,7 +11,8 @@ database) never alert twice.
 
 :class:`SaleWatcher` runs it whenever a followed job changes status (``JobChanged``), at
 start-up (what happened while the program was closed) and every ``poll_seconds`` (jobs
-run by other processes). :func:`needing_attention` is the dashboard's list.
+run by other processes). :func:`needing_attention` is the dashboard's list. A ``voided``
+sale (:mod:`app.inventory.voids`) is neither settled nor listed as needing attention.
 """
 
 from __future__ import annotations
@@ -148,13 +149,16 @@ class SaleNotice:
 def needing_attention(
     session: Session, limit: int = 20, days: int = ATTENTION_DAYS
 ) -> list[SaleNotice]:
-    """Oversells and failed delists of the last ``days`` days, newest first."""
+    """Oversells and failed delists of the last ``days`` days, newest first (not the
+    voided ones: their order was cancelled or refunded)."""
     since = utcnow() - timedelta(days=days)
     query = (
         select(Sale, Product.title)
         .outerjoin(Product, Product.id == Sale.product_id)
         .where(
             or_(Sale.oversell.is_(True), Sale.status == SaleStatus.DELIST_FAILED),
+            # a cancelled or refunded sale is no double sale any more
+            Sale.status != SaleStatus.VOIDED,
             Sale.detected_at >= since,
         )
         .order_by(Sale.id.desc())

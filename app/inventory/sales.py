@@ -21,8 +21,10 @@ catalog product:
 
 Lines not sold after the product entered the catalog (give or take
 :data:`CLOCK_TOLERANCE`) are history read by a first sync, not sales to act on; lines
-already cancelled or refunded are skipped. After the commit :func:`finish_sales` cancels
-waiting publish jobs of products that sold out and publishes the events.
+already cancelled or refunded are skipped (:func:`app.marketplace.orders.is_void`; a
+sale whose line is cancelled or refunded later is voided by :mod:`app.inventory.voids`).
+After the commit :func:`finish_sales` cancels waiting publish jobs of products that sold
+out and publishes the events.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from app.marketplace.errors import JobStateError, RetryableJobError
 from app.marketplace.fields import PRICE_KEY
 from app.marketplace.listings import LIVE_STATES
 from app.marketplace.names import MARKETPLACE_NAMES
-from app.marketplace.orders import OrderLine, order_line_of
+from app.marketplace.orders import OrderLine, is_void, order_line_of
 from app.models.public.marketplace_action_type import MarketplaceActionType
 from app.models.user.marketplace_job import JobStatus, MarketplaceJob
 from app.models.user.marketplace_listing import ListingState, MarketplaceListing
@@ -63,8 +65,6 @@ CLOCK_TOLERANCE = timedelta(seconds=60)
 QUANTITY_MARKETPLACES = frozenset({"ebay", "etsy"})
 DELIST_PRIORITY = 1
 UPDATE_PRIORITY = 2
-#: Order statuses that mean nothing was sold after all.
-VOID_WORDS = ("cancel", "refund")
 #: The ``input_data`` key that ties a follow-up job to its sale.
 SALE_KEY = "auto_delist"
 #: A line that gets its product later (its listing linked, its SKU given) is a sale only
@@ -147,7 +147,7 @@ def record_sales(
             *new_lines,
             *_recent_unrecorded(session, marketplace, linked_lines, now),
         ]
-        if product_id is not None and line.quantity > 0 and not _void(line)
+        if product_id is not None and line.quantity > 0 and not is_void(line.status)
     ]
     counted.sort(key=lambda item: (item[0].ordered_at or now, item[0].order_id, item[0].line_id))
     for line, product_id in counted:
@@ -228,11 +228,6 @@ def record_linked_sales(
     session.flush()
     lines = [(order_line_of(row), listing.product_id) for row in rows]
     return record_sales(session, listing.marketplace, (), service, linked_lines=lines)
-
-
-def _void(line: OrderLine) -> bool:
-    status = (line.status or "").lower()
-    return any(word in status for word in VOID_WORDS)
 
 
 class _Recorder:

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from app.db import Database
 from app.inventory.sales import SalesOutcome, finish_sales, record_sales
+from app.inventory.voids import VoidOutcome, finish_voids, void_sales
 from app.marketplace import steps
 from app.marketplace.errors import (
     AuthRequiredError,
@@ -216,25 +217,29 @@ class BaseJobHandler(ABC):
         marketplace = self.marketplace
         service = MarketplaceJobService(self.db, self.context.user_id)
 
-        def record(session: Any) -> tuple[OrderCounts, SalesOutcome]:
+        def record(session: Any) -> tuple[OrderCounts, VoidOutcome, SalesOutcome]:
             counts = save_order_lines(session, marketplace, lines)
+            # cancelled or refunded sales first: the stock they give back is there for
+            # the new sales of the same sync
+            voids = void_sales(session, marketplace, counts.void_lines, service.user_id)
             sales = record_sales(
                 session, marketplace, counts.new_lines, service, counts.linked_lines
             )
             set_orders_cursor(session, marketplace, cursor)
-            return counts, sales
+            return counts, voids, sales
 
         try:
-            counts, sales = await self.in_session(record)
+            counts, voids, sales = await self.in_session(record)
         except (OperationalError, IntegrityError) as exc:
             # another sync of the same orders, or a lock conflict: nothing was stored
             raise RetryableJobError(
                 f"The order sync met a concurrent change and will run again ({exc.orig})"
             ) from exc
-        try:
-            await self.db.run(finish_sales, sales, service)
-        except Exception:  # the sync is committed: its follow-ups are not worth failing it
-            log.exception("after the order sync of %s", marketplace)
+        for finish, outcome in ((finish_voids, voids), (finish_sales, sales)):
+            try:
+                await self.db.run(finish, outcome, service)
+            except Exception:  # the sync is committed: its follow-ups are not worth failing it
+                log.exception("after the order sync of %s", marketplace)
         return {
             "success": True,
             "orders": orders,
@@ -242,6 +247,7 @@ class BaseJobHandler(ABC):
             "updated_lines": counts.updated,
             "cursor": cursor,
             **sales.as_result(),
+            **voids.as_result(),
         }
 
     # -- resumable steps --------------------------------------------------------------

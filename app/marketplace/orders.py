@@ -3,6 +3,7 @@
 Order-sync handlers describe each line as :class:`OrderLine`; :func:`save_order_lines`
 inserts new lines and refreshes known ones (unique per marketplace, order and line), and
 links each to a product through the listing it sold (listing id), else its SKU.
+:func:`is_void` tells a cancelled or refunded line from a sold one.
 """
 
 from __future__ import annotations
@@ -22,6 +23,21 @@ from app.models.user.marketplace_account import ConnectionState, MarketplaceAcco
 from app.models.user.marketplace_listing import MarketplaceListing
 from app.models.user.order import Order
 from app.models.user.product import Product
+
+#: Order statuses that mean nothing was sold after all (eBay's ``CANCELLED`` and
+#: ``REFUNDED``, Etsy's ``canceled`` and ``fully refunded``, Vinted's words for them).
+VOID_WORDS = ("cancel", "refund")
+#: ... unless only asked for, under way or in part (Etsy's ``partially refunded``, a
+#: cancellation requested but not granted yet): the item is still sold.
+NOT_YET_VOID_WORDS = ("partial", "request", "pending")
+
+
+def is_void(status: str | None) -> bool:
+    """Whether an order line with this status was cancelled or (fully) refunded."""
+    words = (status or "").lower()
+    return any(word in words for word in VOID_WORDS) and not any(
+        word in words for word in NOT_YET_VOID_WORDS
+    )
 
 
 @dataclass(frozen=True)
@@ -48,12 +64,15 @@ class OrderCounts:
     """What an order sync stored; ``new_lines`` are the lines seen for the first time,
     each with the catalog product it sold (None when it matched none), and
     ``linked_lines`` the lines seen before without a product that now have one (their
-    listing was linked, or their SKU given to a product, meanwhile)."""
+    listing was linked, or their SKU given to a product, meanwhile). ``void_lines`` are
+    the lines seen before that are cancelled or refunded now (:func:`is_void`): a sale
+    recorded for one of them is voided (:mod:`app.inventory.voids`)."""
 
     new: int = 0
     updated: int = 0
     new_lines: list[tuple[OrderLine, int | None]] = field(default_factory=list)
     linked_lines: list[tuple[OrderLine, int | None]] = field(default_factory=list)
+    void_lines: list[OrderLine] = field(default_factory=list)
 
 
 def save_order_lines(session: Session, marketplace: str, lines: Iterable[OrderLine]) -> OrderCounts:
@@ -117,6 +136,8 @@ def save_order_lines(session: Session, marketplace: str, lines: Iterable[OrderLi
             counts.updated += 1
             if row.product_id is None and product_id is not None:
                 counts.linked_lines.append((line, product_id))
+            if is_void(line.status):
+                counts.void_lines.append(line)
         row.product_id = product_id if product_id is not None else row.product_id
         row.listing_id = line.listing_id
         row.sku = line.sku

@@ -50,7 +50,11 @@ FAILURE_NOTICE_DELAY_MS = 1000
 BRIDGE_NOTICE_DELAY_MS = 1000
 #: Alerts about one sale come together (an oversell flags both sales): one notification.
 SALE_NOTICE_DELAY_MS = 300
-SALE_TITLES = {"oversell": "Sold twice!", "delist_failed": "Could not end a sold listing"}
+SALE_TITLES = {
+    "oversell": "Sold twice!",
+    "delist_failed": "Could not end a sold listing",
+    "voided": "A sold order was cancelled or refunded",
+}
 #: Input a page does not get while the database opens (it could not act on it yet).
 HELD_INPUT = frozenset(
     {

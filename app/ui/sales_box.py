@@ -21,7 +21,11 @@ if TYPE_CHECKING:
     from app.inventory.alerts import SaleLine, SaleNotice
 
 ALERT_COLOUR = "#b3261e"
-KIND_WORDS = {"oversell": "Oversold", "delist_failed": "Delist failed"}
+KIND_WORDS = {
+    "oversell": "Oversold",
+    "delist_failed": "Delist failed",
+    "voided": "Cancelled or refunded",
+}
 
 
 def notice_text(kind: str, marketplace: str, order_id: str | None, message: str) -> str:

@@ -166,6 +166,28 @@ class FakeEbay(FakeMarketplace):
                 order["orderFulfillmentStatus"] = fulfillment_status
             self._order_times[order_id] = moment
 
+    def cancel_order(self, order_id: str, when: datetime | None = None) -> None:
+        """The order is cancelled (and, as eBay does, refunded); its lastModifiedDate moves."""
+        with self.lock:
+            order = self.orders[order_id]
+            order["cancelStatus"] = {
+                "cancelState": "CANCELED",
+                "cancelRequests": [
+                    {"cancelReason": "BUYER_ASKED_CANCEL", "cancelRequestState": "COMPLETED"}
+                ],
+            }
+            order["orderPaymentStatus"] = "FULLY_REFUNDED"
+            self.touch_order(order_id, when)
+
+    def refund_order(
+        self, order_id: str, when: datetime | None = None, *, partly: bool = False
+    ) -> None:
+        """The order is refunded (in full, or ``partly``); its lastModifiedDate moves."""
+        with self.lock:
+            status = "PARTIALLY_REFUNDED" if partly else "FULLY_REFUNDED"
+            self.orders[order_id]["orderPaymentStatus"] = status
+            self.touch_order(order_id, when)
+
     # -- base hooks -----------------------------------------------------------------------
     def authorize(self, request: Request) -> Response | None:
         if self.tokens.access_valid(bearer_token(request.header("Authorization"))):

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from app.accounts import AccountManager
-from app.bridge.server import BridgeServer
 from app.db import Database
 from app.events import SaleAlert
 from app.inventory.alerts import SaleWatcher, needing_attention
@@ -23,13 +22,10 @@ from app.marketplace import MarketplaceJobService
 from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.product import Product
 from tests.fakes import FakeEbay, FakeEtsy
-from tests.support.autodelist import Listed, Shop
-from tests.support.marketplaces import connect_ebay, connect_etsy, make_due
-from tests.support.plugin_client import PluginAnswer, ScriptedPlugin
-from tests.support.vinted_script import ScriptedVinted
+from tests.support.autodelist import Listed, Shop, open_shop
+from tests.support.marketplaces import make_due
+from tests.support.plugin_client import PluginAnswer
 from tests.support.waiting import wait_until
-
-TOKEN = "autodelist-tests"
 
 
 @pytest.fixture
@@ -40,21 +36,8 @@ async def shop(
     fake_etsy: FakeEtsy,
     tmp_path: Path,
 ) -> AsyncIterator[Shop]:
-    await connect_ebay(accounts, fake_ebay)
-    await connect_etsy(accounts, fake_etsy)
-    bridge = BridgeServer(TOKEN, port=0)
-    await bridge.start()
-    vinted = ScriptedVinted()
-    plugin = ScriptedPlugin(bridge.port, TOKEN, vinted.answers())
-    await plugin.connect()
-    stage = Shop(db, accounts, fake_ebay, fake_etsy, bridge, vinted, plugin, tmp_path)
-    unsubscribe = db.events.subscribe(stage.events.append)
-    try:
+    async with open_shop(db, accounts, fake_ebay, fake_etsy, tmp_path) as stage:
         yield stage
-    finally:
-        unsubscribe()
-        await plugin.close()
-        await bridge.stop()
 
 
 def vinted_sale(shop: Shop, listed: Listed, order_id: str, when: datetime | None = None) -> None:
@@ -75,7 +58,7 @@ def vinted_sale(shop: Shop, listed: Listed, order_id: str, when: datetime | None
 
 
 def alerts(shop: Shop) -> list[SaleAlert]:
-    return [event for event in shop.events if isinstance(event, SaleAlert)]
+    return shop.alerts()
 
 
 async def test_a_sale_on_etsy_delists_the_product_on_ebay_and_vinted(shop: Shop) -> None:

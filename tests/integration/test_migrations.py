@@ -56,8 +56,20 @@ JOB_QUEUE = "20260201_0000"
 SELLERS = "20260202_0000"
 LISTINGS = "20260301_0000"
 SALES = "20260401_0000"
-HEAD = SALES
-REVISIONS = (BASELINE, UNIFY, EBAY, ETSY, STATS_RENAME, JOB_QUEUE, SELLERS, LISTINGS, SALES)
+VOIDED = "20260501_0000"
+HEAD = VOIDED
+REVISIONS = (
+    BASELINE,
+    UNIFY,
+    EBAY,
+    ETSY,
+    STATS_RENAME,
+    JOB_QUEUE,
+    SELLERS,
+    LISTINGS,
+    SALES,
+    VOIDED,
+)
 BACKENDS = ("sqlite", "postgres")
 # On PostgreSQL the single-seller tests work in seller 1's schema.
 SELLER = "user_1"
@@ -1267,3 +1279,51 @@ def test_downgrade_refuses_while_sales_or_schedules_exist(db: Database, table: s
     with pytest.raises(sa.exc.IntegrityError):  # back at head: the checks are in force
         db.migrate("head")
         execute(db, rows[table].replace("'recorded'", "'lost'").replace("300", "59"))
+
+
+def sale_row(order: str, status: str) -> str:
+    return (
+        "INSERT INTO sales (marketplace, order_id, line_id, quantity, sold_at, detected_at,"
+        " quantity_before, quantity_after, oversell, status, message, actions) VALUES"
+        f" ('ebay', '{order}', '1', 1, '2026-05-01 10:00:00.000000',"
+        " '2026-05-01 10:05:00.000000', 1, 0, false,"
+        f" '{status}', 'eBay order {order} was cancelled', '[]')"
+    )
+
+
+def test_voided_sales_upgrade_and_downgrade(db: Database) -> None:
+    db.migrate(SALES)
+    execute(db, sale_row("12-1", "delisting"))
+    with pytest.raises(sa.exc.IntegrityError):  # the older check refuses 'voided'
+        execute(db, sale_row("12-2", "voided"))
+    before = table_rows(db, "sales")
+
+    db.migrate("head")
+    assert db.current_revision() == VOIDED
+    assert table_rows(db, "sales") == before  # the upgrade changes no row
+    execute(db, sale_row("12-2", "voided"), "UPDATE sales SET status = 'voided' WHERE id = 1")
+    with pytest.raises(sa.exc.IntegrityError):  # still a checked list
+        execute(db, sale_row("12-3", "lost"))
+    (check,) = [
+        c["sqltext"]
+        for c in sa.inspect(db.engine).get_check_constraints(
+            "sales", schema=SELLER if db.is_postgres else None
+        )
+        if c["name"] == "ck_sales_status"
+    ]
+    assert "voided" in check
+
+    db.downgrade(SALES)
+    assert db.current_revision() == SALES
+    rows = table_rows(db, "sales")
+    assert [(row["order_id"], row["status"]) for row in rows] == [
+        ("12-1", "done"),
+        ("12-2", "done"),
+    ]
+    assert all(row["message"].endswith("was cancelled") for row in rows)  # the words stay
+    with pytest.raises(sa.exc.IntegrityError):
+        execute(db, sale_row("12-4", "voided"))
+
+    db.migrate("head")  # and up again
+    execute(db, sale_row("12-4", "voided"))
+    assert [row["status"] for row in table_rows(db, "sales")] == ["done", "done", "voided"]

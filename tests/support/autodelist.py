@@ -3,11 +3,14 @@
 :class:`Shop` holds the database, the accounts, the fakes, the bridge and its scripted
 plugin; :meth:`Shop.list_everywhere` publishes one product on all three through the real
 handlers, :meth:`Shop.sync` runs a marketplace's order sync and :meth:`Shop.drain`
-every due job of a marketplace.
+every due job of a marketplace. :func:`open_shop` sets one up (connected accounts, a
+bridge with its scripted plugin, the events collected).
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,18 +20,19 @@ from sqlalchemy import select
 from app.accounts import AccountManager
 from app.bridge.server import BridgeServer
 from app.db import Database
-from app.events import Event
+from app.events import Event, SaleAlert
 from app.marketplace import MarketplaceJobProcessor, MarketplaceJobService
 from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.marketplace_listing import MarketplaceListing
 from app.models.user.product import Product
 from app.models.user.sale import Sale
 from tests.fakes import FakeEbay, FakeEtsy
-from tests.support.marketplaces import add_product, run_job
+from tests.support.marketplaces import add_product, connect_ebay, connect_etsy, run_job
 from tests.support.plugin_client import ScriptedPlugin
 from tests.support.vinted_script import ScriptedVinted
 
 VINTED_FIELDS = {"catalog_id": 1206, "condition": "very_good"}
+BRIDGE_TOKEN = "autodelist-tests"
 PHOTO_URL = "https://img.example/jacket.jpg"
 
 
@@ -140,3 +144,30 @@ class Shop:
                 )
             ).one()
             return row.state
+
+    def alerts(self) -> list[SaleAlert]:
+        """The sale alerts published so far."""
+        return [event for event in self.events if isinstance(event, SaleAlert)]
+
+
+@asynccontextmanager
+async def open_shop(
+    db: Database, accounts: AccountManager, ebay: FakeEbay, etsy: FakeEtsy, photos: Path
+) -> AsyncIterator[Shop]:
+    """eBay and Etsy connected, the bridge listening with the scripted plugin paired, and
+    every event of the database collected in :attr:`Shop.events`."""
+    await connect_ebay(accounts, ebay)
+    await connect_etsy(accounts, etsy)
+    bridge = BridgeServer(BRIDGE_TOKEN, port=0)
+    await bridge.start()
+    vinted = ScriptedVinted()
+    plugin = ScriptedPlugin(bridge.port, BRIDGE_TOKEN, vinted.answers())
+    await plugin.connect()
+    stage = Shop(db, accounts, ebay, etsy, bridge, vinted, plugin, photos)
+    unsubscribe = db.events.subscribe(stage.events.append)
+    try:
+        yield stage
+    finally:
+        unsubscribe()
+        await plugin.close()
+        await bridge.stop()

@@ -107,6 +107,10 @@ async def test_tray_alarms_about_sales_and_the_schedule_runs_with_processing(
         await wait_until(lambda: len(notified) == 2)
         assert notified[1] == ("Could not end a sold listing", message, True)
         assert window.dashboard.sales.texts()[0].endswith(message)
+        undone = "eBay order 2 was cancelled: “Denim jacket” is back to 1 in stock."
+        db.events.publish(SaleAlert(2, 7, "ebay", "voided", undone))
+        await wait_until(lambda: len(notified) == 3)
+        assert notified[2] == ("A sold order was cancelled or refunded", undone, True)
         window.dashboard.processing_button.click()  # pause: the schedule stops too
         await wait_until(lambda: not workbench.scheduler.running)
         assert not workbench.sales.running
@@ -208,3 +212,24 @@ async def test_dashboard_lists_recent_sales_with_their_jobs(ctx: UiContext, db: 
         f"Etsy order E-1: Denim jacket, 1 sold (1 \u2192 0) \u2014 eBay delete #{job.id} "
         "pending [done]"
     )
+
+
+async def test_a_voided_sale_needs_no_attention_and_says_so(ctx: UiContext, db: Database) -> None:
+    _failed, oversold = add_sales(db)
+    message = "Vinted order V-1 was cancelled: it had sold “Denim jacket” with none left"
+    with db.session() as session, session.begin():
+        sale = session.get_one(Sale, oversold)
+        sale.status, sale.message = "voided", message
+    page = DashboardPage(ctx)
+    await page.refresh()
+
+    # the oversold sale was cancelled: no longer a double sale to deal with
+    assert page.sales.texts() == [
+        "Delist failed — eBay order B-1: could not take it off Vinted",
+    ]
+    assert page.recent_sales.texts()[0] == (
+        "Vinted order V-1: Denim jacket, 1 sold (0 \u2192 0) \u2014 nothing else to do [voided]"
+    )
+    db.events.publish(SaleAlert(oversold, None, "vinted", "voided", message))
+    await wait_until(lambda: len(page.sales.texts()) == 2)
+    assert page.sales.texts()[0] == f"Cancelled or refunded — Vinted: {message}"

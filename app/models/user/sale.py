@@ -3,7 +3,9 @@
 An order-sync job records one row per new order line linked to a catalog product: the
 product's quantity before and after, whether it sold more than was left (an oversell),
 and the jobs it queued to take the product's other listings down or to lower their
-quantity. ``actions`` lists those jobs as ``{"job_id", "marketplace", "action"}``.
+quantity. ``actions`` lists those jobs as ``{"job_id", "marketplace", "action"}``. A sale
+whose order line is later cancelled or refunded becomes ``voided``
+(:mod:`app.inventory.voids`).
 """
 
 from __future__ import annotations
@@ -40,9 +42,12 @@ class SaleStatus(StrEnum):
     DONE = "done"
     #: A delete or update finally failed: the product may still be for sale elsewhere.
     DELIST_FAILED = "delist_failed"
+    #: The order line was cancelled or refunded after the sale was recorded: the stock it
+    #: took went back and its follow-up jobs that had not started were cancelled.
+    VOIDED = "voided"
 
 
-SALE_STATUS_CHECK = "status IN ('recorded', 'delisting', 'done', 'delist_failed')"
+SALE_STATUS_CHECK = "status IN ('recorded', 'delisting', 'done', 'delist_failed', 'voided')"
 
 
 class Sale(Base):
