@@ -6,38 +6,21 @@ real bridge; every test runs on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from app.accounts import AccountManager
-from app.db import Database
 from app.events import SaleAlert
 from app.inventory.alerts import SaleWatcher, needing_attention
 from app.inventory.sales import delist_key
 from app.marketplace import MarketplaceJobService
 from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.product import Product
-from tests.fakes import FakeEbay, FakeEtsy
-from tests.support.autodelist import Listed, Shop, open_shop
+from tests.support.autodelist import Listed, Shop
 from tests.support.marketplaces import make_due
 from tests.support.plugin_client import PluginAnswer
 from tests.support.waiting import wait_until
-
-
-@pytest.fixture
-async def shop(
-    db: Database,
-    accounts: AccountManager,
-    fake_ebay: FakeEbay,
-    fake_etsy: FakeEtsy,
-    tmp_path: Path,
-) -> AsyncIterator[Shop]:
-    async with open_shop(db, accounts, fake_ebay, fake_etsy, tmp_path) as stage:
-        yield stage
 
 
 def vinted_sale(shop: Shop, listed: Listed, order_id: str, when: datetime | None = None) -> None:

@@ -11,15 +11,11 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from app.accounts import AccountManager
-from app.db import Database
 from app.ebay.jobs.orders import order_lines
 from app.events import SaleAlert
 from app.inventory.alerts import SaleWatcher, needing_attention, recent_sales
@@ -29,20 +25,7 @@ from app.marketplace.orders import is_void
 from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.product import Product
 from app.models.user.sale import Sale
-from tests.fakes import FakeEbay, FakeEtsy
-from tests.support.autodelist import Listed, Shop, open_shop
-
-
-@pytest.fixture
-async def shop(
-    db: Database,
-    accounts: AccountManager,
-    fake_ebay: FakeEbay,
-    fake_etsy: FakeEtsy,
-    tmp_path: Path,
-) -> AsyncIterator[Shop]:
-    async with open_shop(db, accounts, fake_ebay, fake_etsy, tmp_path) as stage:
-        yield stage
+from tests.support.autodelist import Listed, Shop
 
 
 def voided(shop: Shop) -> list[SaleAlert]:
