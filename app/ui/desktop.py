@@ -40,6 +40,7 @@ from app.ui.relay import EventRelay
 
 if TYPE_CHECKING:
     from app.db import Database
+    from app.marketplace.change_feed import JobChangeFeed
     from app.ui.welcome import WelcomeDialog
     from app.workbench import Workbench
 
@@ -51,7 +52,8 @@ DatabaseOpener = Callable[[], "Database"]
 
 def _open_and_migrate(opener: DatabaseOpener) -> Database:
     """The opened, migrated database (a worker thread: SQLAlchemy and the core load here)."""
-    import app.workbench  # noqa: F401  (loaded here, not on the window's thread)
+    import app.marketplace.change_feed
+    import app.workbench  # noqa: F401  (both loaded here, not on the window's thread)
 
     db = opener()
     try:
@@ -104,6 +106,8 @@ class Desktop:
         self.collector = MainThreadCollector()
         #: What :meth:`run` returns: 1 when the database could not be opened.
         self.exit_code = 0
+        #: Jobs other processes change, followed while the window is open.
+        self.feed: JobChangeFeed | None = None
 
     async def open(self) -> MainWindow:
         """Show the window, open the database, then start the plugin bridge and processing.
@@ -126,6 +130,7 @@ class Desktop:
         workbench = self.workbench if self._opener is None else await self._open_database(window)
         if workbench is None or self.closed.is_set():  # could not open, or the seller quit
             return window
+        self._follow_others(workbench.db)
         if not await self._start_bridge(workbench):
             problem = workbench.bridge.problem or "unknown reason"
             window.statusBar().showMessage(f"Vinted plugin bridge not running: {problem}", 30_000)
@@ -171,6 +176,14 @@ class Desktop:
         window.attach()
         return workbench
 
+    def _follow_others(self, db: Database) -> None:
+        """Show what other processes on the same queue do (a team's workers, a worker
+        beside the window): their job changes become this window's events."""
+        from app.marketplace.change_feed import JobChangeFeed
+
+        self.feed = JobChangeFeed(db, self.user_id)
+        self.feed.start()
+
     def _cannot_start(self, window: MainWindow, why: str) -> None:
         """End the opening with ``why`` shown; the program's exit code becomes 1."""
         self.exit_code = 1
@@ -213,6 +226,9 @@ class Desktop:
         if self.window is not None:
             self.window.show_opening(False)
             self.window.hide()
+        if self.feed is not None:
+            await self.feed.stop()
+            self.feed = None
         if self.workbench is not None:
             await self.workbench.stop()
         await self.ctx.drain()

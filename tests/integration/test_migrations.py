@@ -57,7 +57,8 @@ SELLERS = "20260202_0000"
 LISTINGS = "20260301_0000"
 SALES = "20260401_0000"
 VOIDED = "20260501_0000"
-HEAD = VOIDED
+CHANGES = "20260601_0000"
+HEAD = CHANGES
 REVISIONS = (
     BASELINE,
     UNIFY,
@@ -69,6 +70,7 @@ REVISIONS = (
     LISTINGS,
     SALES,
     VOIDED,
+    CHANGES,
 )
 BACKENDS = ("sqlite", "postgres")
 # On PostgreSQL the single-seller tests work in seller 1's schema.
@@ -1298,7 +1300,7 @@ def test_voided_sales_upgrade_and_downgrade(db: Database) -> None:
         execute(db, sale_row("12-2", "voided"))
     before = table_rows(db, "sales")
 
-    db.migrate("head")
+    db.migrate(VOIDED)
     assert db.current_revision() == VOIDED
     assert table_rows(db, "sales") == before  # the upgrade changes no row
     execute(db, sale_row("12-2", "voided"), "UPDATE sales SET status = 'voided' WHERE id = 1")
@@ -1327,3 +1329,17 @@ def test_voided_sales_upgrade_and_downgrade(db: Database) -> None:
     db.migrate("head")  # and up again
     execute(db, sale_row("12-4", "voided"))
     assert [row["status"] for row in table_rows(db, "sales")] == ["done", "done", "voided"]
+
+
+def test_the_jobs_changed_index_comes_and_goes(db: Database) -> None:
+    def indexes() -> set[str]:
+        schema = SELLER if db.is_postgres else None
+        found = sa.inspect(db.engine).get_indexes("marketplace_jobs", schema=schema)
+        return {index["name"] for index in found if index["name"]}
+
+    db.migrate(VOIDED)
+    assert "ix_marketplace_jobs_updated" not in indexes()
+    db.migrate(CHANGES)
+    assert "ix_marketplace_jobs_updated" in indexes()
+    db.downgrade(VOIDED)
+    assert "ix_marketplace_jobs_updated" not in indexes()

@@ -145,3 +145,34 @@ async def test_alert_threshold_persists(
         await desktop.close()
     assert float(settings.value("alerts/failure_rate")) == pytest.approx(0.4)  # type: ignore[arg-type]
     assert int(settings.value("window/tab")) == 4  # type: ignore[call-overload]
+
+
+async def test_the_window_follows_what_another_process_does(
+    qapp: QApplication, db: Database, tmp_path: Path, workbench: Workbench, settings: QSettings
+) -> None:
+    """A teammate's worker (another process on the same queue) creates and ends jobs:
+    the jobs table and the dashboard show it without a Refresh."""
+    desktop = Desktop(db, tmp_path, workbench=workbench, settings=settings, start_processing=False)
+    window = await desktop.open()
+    elsewhere = Database(db.url.render_as_string(hide_password=False))
+    try:
+        model = window.jobs.model
+        await desktop.ctx.drain()
+        theirs = MarketplaceJobService(elsewhere)
+        job = theirs.create_job(marketplace="etsy", action_code="sync", input_data={})
+        await wait_until(lambda: model.row_of(job.id) is not None)
+        theirs.cancel_job(job.id)
+
+        def shown_status() -> str | None:
+            row = model.row_of(job.id)
+            found = model.job(row) if row is not None else None
+            return found.status if found is not None else None
+
+        await wait_until(lambda: shown_status() == "cancelled")
+        label = window.dashboard.count_labels[("etsy", "cancelled")]
+        await wait_until(lambda: label.text() == "1")
+    finally:
+        elsewhere.close()
+        window.request_quit()
+        await asyncio.wait_for(desktop.close(), 15)
+    assert desktop.feed is None  # stopped with the window

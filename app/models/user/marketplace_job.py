@@ -48,6 +48,8 @@ class MarketplaceJob(Base):
         Index("ix_marketplace_jobs_claim", "status", "priority", "id"),
         Index("ix_marketplace_jobs_product", "product_id", "marketplace"),
         Index("ix_marketplace_jobs_batch", "batch_id"),
+        #: the window's reads of what other processes changed (app.marketplace.change_feed)
+        Index("ix_marketplace_jobs_updated", "updated_at"),
         Index(
             "uq_marketplace_jobs_active_idempotency_key",
             "idempotency_key",

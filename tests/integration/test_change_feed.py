@@ -1,0 +1,126 @@
+"""Jobs changed by another process reach this one's events (a team's shared queue, or a
+worker beside the window): the window's pages follow them like their own."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from app.db import Database
+from app.events import Event, JobChanged, JobCreated, StatsChanged
+from app.marketplace import MarketplaceJobService
+from app.marketplace.change_feed import JobChangeFeed
+from app.marketplace.tables import jobs
+from tests.support.waiting import wait_until
+
+
+@pytest.fixture
+def other(db: Database) -> Iterator[Database]:
+    """The same database as another process sees it (its own engine and events)."""
+    elsewhere = Database(db.url.render_as_string(hide_password=False))
+    yield elsewhere
+    elsewhere.close()
+
+
+@pytest.fixture
+async def heard(db: Database) -> Iterator[list[Event]]:
+    """Every event published in this process, in order."""
+    events: list[Event] = []
+    unsubscribe = db.events.subscribe(events.append)
+    yield events
+    unsubscribe()
+
+
+def about(events: list[Event], job_id: int) -> list[tuple[str, str]]:
+    """What was said of ``job_id``: (event kind, status)."""
+    said = []
+    for event in events:
+        if isinstance(event, JobCreated) and event.job_id == job_id:
+            said.append(("created", "pending"))
+        elif isinstance(event, JobChanged) and event.job_id == job_id:
+            said.append(("changed", event.status))
+    return said
+
+
+async def test_changes_made_elsewhere_are_published_here_once(
+    db: Database, other: Database, heard: list[Event]
+) -> None:
+    feed = JobChangeFeed(db, poll_seconds=0.05)
+    feed.start()
+    try:
+        await asyncio.sleep(0.2)  # the first pass marks where following starts
+        theirs = MarketplaceJobService(other)
+        job = theirs.create_job(marketplace="ebay", action_code="sync", input_data={})
+        await wait_until(lambda: about(heard, job.id) == [("created", "pending")])
+        theirs.cancel_job(job.id)
+        await wait_until(lambda: ("changed", "cancelled") in about(heard, job.id))
+        await wait_until(lambda: any(isinstance(e, StatsChanged) for e in heard))
+        assert [e.marketplace for e in heard if isinstance(e, StatsChanged)] == ["ebay"]
+        theirs.retry_job(job.id)
+        await wait_until(lambda: about(heard, job.id)[-1:] == [("changed", "pending")])
+        await asyncio.sleep(0.3)  # several passes over the overlap: nothing said twice
+        assert about(heard, job.id) == [
+            ("created", "pending"),
+            ("changed", "cancelled"),
+            ("changed", "pending"),
+        ]
+
+        # this process's own changes are not repeated
+        ours = MarketplaceJobService(db)
+        mine = ours.create_job(marketplace="etsy", action_code="sync", input_data={})
+        ours.cancel_job(mine.id)
+        await asyncio.sleep(0.3)
+        assert about(heard, mine.id) == [("created", "pending"), ("changed", "cancelled")]
+    finally:
+        await feed.stop()
+
+
+async def test_a_job_changed_elsewhere_that_was_never_seen_here_is_told_too(
+    db: Database, other: Database, heard: list[Event]
+) -> None:
+    """An old job (created before the window opened) that another process cancels."""
+    old = MarketplaceJobService(other).create_job(
+        marketplace="vinted", action_code="sync", input_data={}
+    )
+    with other.bind().begin() as conn:  # it was created well before
+        conn.execute(
+            update(jobs)
+            .where(jobs.c.id == old.id)
+            .values(created_at=old.created_at - timedelta(days=1))
+        )
+    feed = JobChangeFeed(db, poll_seconds=0.05)
+    feed.start()
+    try:
+        await asyncio.sleep(0.2)
+        MarketplaceJobService(other).pause_job(old.id)
+        await wait_until(lambda: about(heard, old.id) == [("changed", "paused")])
+    finally:
+        await feed.stop()
+
+
+async def test_a_change_committed_late_is_not_missed(
+    db: Database, other: Database, heard: list[Event]
+) -> None:
+    """A change stamped before the newest one seen (its transaction began earlier and
+    committed later) is read again within the overlap."""
+    theirs = MarketplaceJobService(other)
+    early = theirs.create_job(marketplace="ebay", action_code="sync", input_data={})
+    feed = JobChangeFeed(db, poll_seconds=0.05, overlap=timedelta(seconds=30))
+    feed.start()
+    try:
+        await asyncio.sleep(0.2)
+        late = theirs.create_job(marketplace="etsy", action_code="sync", input_data={})
+        await wait_until(lambda: about(heard, late.id) == [("created", "pending")])
+        with other.bind().begin() as conn:  # cancelled "5 s ago", seen only now
+            conn.execute(
+                update(jobs)
+                .where(jobs.c.id == early.id)
+                .values(status="cancelled", updated_at=late.updated_at - timedelta(seconds=5))
+            )
+        await wait_until(lambda: about(heard, early.id) == [("changed", "cancelled")])
+    finally:
+        await feed.stop()
