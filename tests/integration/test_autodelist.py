@@ -17,27 +17,10 @@ from app.inventory.sales import delist_key
 from app.marketplace import MarketplaceJobService
 from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.product import Product
-from tests.support.autodelist import Listed, Shop
+from tests.support.autodelist import Shop, vinted_sale
 from tests.support.marketplaces import make_due
 from tests.support.plugin_client import PluginAnswer
 from tests.support.waiting import wait_until
-
-
-def vinted_sale(shop: Shop, listed: Listed, order_id: str, when: datetime | None = None) -> None:
-    """The scripted Vinted sells the product's item."""
-    shop.vinted.items[listed.vinted]["state"] = "sold"
-    shop.vinted.orders.append(
-        {
-            "order_id": order_id,
-            "item_id": listed.vinted,
-            "title": listed.sku,
-            "price": "45.00",
-            "currency": "EUR",
-            "status": "paid",
-            "sold_at": (when or datetime.now(UTC)).isoformat(),
-            "buyer": "bob",
-        }
-    )
 
 
 def alerts(shop: Shop) -> list[SaleAlert]:

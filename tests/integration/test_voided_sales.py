@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -25,7 +24,7 @@ from app.marketplace.orders import is_void
 from app.models.user.marketplace_job import MarketplaceJob
 from app.models.user.product import Product
 from app.models.user.sale import Sale
-from tests.support.autodelist import Listed, Shop
+from tests.support.autodelist import Shop, vinted_sale
 
 
 def voided(shop: Shop) -> list[SaleAlert]:
@@ -42,23 +41,6 @@ def follow_up(shop: Shop, sale: Sale, marketplace: str) -> MarketplaceJob:
 def sale_of(shop: Shop, order_id: str) -> Sale:
     (sale,) = [sale for sale in shop.sales() if sale.order_id == order_id]
     return sale
-
-
-def vinted_sale(shop: Shop, listed: Listed, order_id: str) -> dict[str, str]:
-    """The scripted Vinted sells the product's item; the order as Vinted lists it."""
-    shop.vinted.items[listed.vinted]["state"] = "sold"
-    order = {
-        "order_id": order_id,
-        "item_id": listed.vinted,
-        "title": listed.sku,
-        "price": "45.00",
-        "currency": "EUR",
-        "status": "paid",
-        "sold_at": datetime.now(UTC).isoformat(),
-        "buyer": "bob",
-    }
-    shop.vinted.orders.append(order)
-    return order
 
 
 async def test_a_cancelled_ebay_order_gives_the_stock_back_once(shop: Shop) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -171,3 +172,22 @@ async def open_shop(
         unsubscribe()
         await plugin.close()
         await bridge.stop()
+
+
+def vinted_sale(
+    shop: Shop, listed: Listed, order_id: str, when: datetime | None = None
+) -> dict[str, str]:
+    """The scripted Vinted sells the product's item; the order as Vinted lists it."""
+    shop.vinted.items[listed.vinted]["state"] = "sold"
+    order = {
+        "order_id": order_id,
+        "item_id": listed.vinted,
+        "title": listed.sku,
+        "price": "45.00",
+        "currency": "EUR",
+        "status": "paid",
+        "sold_at": (when or datetime.now(UTC)).isoformat(),
+        "buyer": "bob",
+    }
+    shop.vinted.orders.append(order)
+    return order
