@@ -178,7 +178,8 @@ class Desktop:
 
     def _follow_others(self, db: Database) -> None:
         """Show what other processes on the same queue do (a team's workers, a worker
-        beside the window): their job changes become this window's events."""
+        beside the window): their job changes and sale alerts become this window's
+        events (the pages follow them, the tray tells the alerts)."""
         from app.marketplace.change_feed import JobChangeFeed
 
         self.feed = JobChangeFeed(db, self.user_id)

@@ -11,10 +11,12 @@ import pytest
 from sqlalchemy import update
 
 from app.db import Database
-from app.events import Event, JobChanged, JobCreated, StatsChanged
+from app.db.base import utcnow
+from app.events import Event, JobChanged, JobCreated, SaleAlert, StatsChanged
 from app.marketplace import MarketplaceJobService
-from app.marketplace.change_feed import JobChangeFeed
+from app.marketplace.change_feed import JobChangeFeed, sales
 from app.marketplace.tables import jobs
+from app.models.user.sale import Sale
 from tests.support.waiting import wait_until
 
 
@@ -122,5 +124,67 @@ async def test_a_change_committed_late_is_not_missed(
                 .values(status="cancelled", updated_at=late.updated_at - timedelta(seconds=5))
             )
         await wait_until(lambda: about(heard, early.id) == [("changed", "cancelled")])
+    finally:
+        await feed.stop()
+
+
+def sale_alerts(events: list[Event], sale_id: int) -> list[str]:
+    return [e.kind for e in events if isinstance(e, SaleAlert) and e.sale_id == sale_id]
+
+
+async def test_sale_alerts_raised_elsewhere_reach_this_process_once(
+    db: Database, other: Database, heard: list[Event]
+) -> None:
+    """A teammate's worker records an oversell, then its delist fails (twice, after a
+    retry): this window's tray hears each once."""
+    feed = JobChangeFeed(db, poll_seconds=0.05)
+    feed.start()
+    try:
+        await asyncio.sleep(0.2)
+        with other.session() as session, session.begin():
+            sale = Sale(
+                marketplace="ebay",
+                order_id="12-1",
+                line_id="1",
+                quantity=1,
+                sold_at=utcnow(),
+                quantity_before=0,
+                quantity_after=0,
+                oversell=True,
+                status="delisting",
+                message="Oversold: eBay order 12-1 bought 1 of “Coat” with none left.",
+            )
+            session.add(sale)
+        await wait_until(lambda: sale_alerts(heard, sale.id) == ["oversell"])
+        (alert,) = [e for e in heard if isinstance(e, SaleAlert)]
+        assert alert.message.startswith("Oversold: eBay order 12-1") and alert.marketplace == "ebay"
+
+        def set_status(status: str) -> None:
+            with other.bind().begin() as conn:
+                conn.execute(
+                    update(sales)
+                    .where(sales.c.id == sale.id)
+                    .values(status=status, updated_at=utcnow())
+                )
+
+        set_status("delist_failed")
+        await wait_until(lambda: sale_alerts(heard, sale.id) == ["oversell", "delist_failed"])
+        set_status("delisting")  # the seller retried the delete...
+        await asyncio.sleep(0.2)
+        set_status("delist_failed")  # ...and it failed again: news again
+        await wait_until(
+            lambda: sale_alerts(heard, sale.id) == ["oversell", "delist_failed", "delist_failed"]
+        )
+
+        # an alert this process raised itself is not repeated
+        db.events.publish(SaleAlert(sale.id, None, "ebay", "voided", "cancelled", 1))
+        set_status("voided")
+        await asyncio.sleep(0.3)
+        assert sale_alerts(heard, sale.id) == [
+            "oversell",
+            "delist_failed",
+            "delist_failed",
+            "voided",
+        ]
     finally:
         await feed.stop()
