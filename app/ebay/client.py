@@ -152,6 +152,33 @@ class EbayClient(RestClient):
         """End the listing of an offer (the offer stays, unpublished)."""
         await self.request("POST", f"{INVENTORY}/offer/{quote(offer_id, safe='')}/withdraw")
 
+    async def set_quantity(self, sku: str, offer_id: str, quantity: int) -> None:
+        """Set the quantity of ``sku`` and of its live offer ``offer_id``, nothing else
+        (``bulkUpdatePriceQuantity``: both levels, as eBay asks). eBay answers each item
+        in the body; a refused one raises like a refused request."""
+        body = await self.call(
+            "POST",
+            f"{INVENTORY}/bulk_update_price_quantity",
+            json={
+                "requests": [
+                    {
+                        "sku": sku,
+                        "shipToLocationAvailability": {"quantity": quantity},
+                        "offers": [{"offerId": offer_id, "availableQuantity": quantity}],
+                    }
+                ]
+            },
+        )
+        for answer in (body or {}).get("responses") or []:
+            status = int(answer.get("statusCode") or 200)
+            if status >= 400:
+                raise self.item_failure(status, answer.get("errors") or [])
+
+    def item_failure(self, status: int, errors: list[Any]) -> Exception:
+        """The error of one item of a bulk call, as :meth:`RestClient.request` raises it."""
+        reply = httpx.Response(status, json={"errors": errors})
+        return self._failure(reply)
+
     # -- orders -----------------------------------------------------------------------
     async def orders_modified_since(self, since: datetime) -> AsyncIterator[dict[str, Any]]:
         """Orders changed at or after ``since``, oldest change first, page by page."""

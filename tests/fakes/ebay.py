@@ -43,7 +43,8 @@ class FakeEbay(FakeMarketplace):
     State (live objects, guarded by ``lock``): ``inventory`` {sku: body as sent},
     ``offers`` {offerId: offer as GET returns it}, ``listings`` {listingId: offerId, live
     listings only}, ``orders`` {orderId: order}, ``tokens`` (:class:`TokenStore`).
-    Counters: ``token_refreshes``, ``offers_created``, ``listings_published``.
+    Counters: ``token_refreshes``, ``offers_created``, ``listings_published``,
+    ``quantity_updates`` (bulkUpdatePriceQuantity).
     Hooks: ``issue_tokens``, ``expire_access_tokens``, ``revoke_refresh_tokens``,
     ``add_order``, ``touch_order``, ``reset_counters`` and the base's ``fail_next``,
     ``stall_next``, ``calls_to``.
@@ -80,6 +81,7 @@ class FakeEbay(FakeMarketplace):
         self._order_times: dict[str, datetime] = {}
         self.token_refreshes = 0
         self.offers_created = 0
+        self.quantity_updates = 0
         self.listings_published = 0
         self._ids = itertools.count(1)
         self._register_routes()
@@ -101,6 +103,7 @@ class FakeEbay(FakeMarketplace):
         self.route("DELETE", offer, self._delete_offer)
         self.route("POST", rf"{offer}/publish/?", self._publish)
         self.route("POST", rf"{offer}/withdraw/?", self._withdraw)
+        self.route("POST", rf"{INVENTORY}/bulk_update_price_quantity/?", self._price_quantity)
         self.route("GET", r"/sell/fulfillment/v1/order/?", self._list_orders)
 
     # -- hooks ----------------------------------------------------------------------------
@@ -116,6 +119,7 @@ class FakeEbay(FakeMarketplace):
         with self.lock:
             super().reset_counters()
             self.token_refreshes = self.offers_created = self.listings_published = 0
+            self.quantity_updates = 0
 
     def add_order(
         self,
@@ -442,6 +446,36 @@ class FakeEbay(FakeMarketplace):
         listing_id = offer["listing"]["listingId"]
         self._end_listing(offer_id)
         return json_response(200, {"listingId": listing_id, "warnings": []})
+
+    def _price_quantity(self, request: Request) -> Response:
+        """bulkUpdatePriceQuantity: quantities only here; one answer per offer (HTTP 200
+        even when an item is refused, as eBay does)."""
+        answers = []
+        for entry in (request.json() or {}).get("requests") or []:
+            sku = entry.get("sku")
+            quantity = (entry.get("shipToLocationAvailability") or {}).get("quantity")
+            item = self.inventory.get(sku)
+            for change in entry.get("offers") or []:
+                offer_id = str(change.get("offerId"))
+                offer = self.offers.get(offer_id)
+                answer: dict[str, Any] = {"offerId": offer_id, "sku": sku}
+                if item is None or offer is None or offer.get("sku") != sku:
+                    answers.append(
+                        answer
+                        | {"statusCode": 404, "errors": [rules.field_error("offerId", "invalid")]}
+                    )
+                    continue
+                if offer.get("status") != "PUBLISHED":
+                    problem = {"errorId": 25713, "message": "This Offer is not available."}
+                    answers.append(answer | {"statusCode": 400, "errors": [problem]})
+                    continue
+                item.setdefault("availability", {}).setdefault("shipToLocationAvailability", {})[
+                    "quantity"
+                ] = quantity
+                offer["availableQuantity"] = change.get("availableQuantity")
+                self.quantity_updates += 1
+                answers.append(answer | {"statusCode": 200})
+        return json_response(200, {"responses": answers})
 
     def _end_listing(self, offer_id: str) -> None:
         offer = self.offers[offer_id]

@@ -86,6 +86,10 @@ async def test_a_sale_with_quantity_three_updates_the_other_listings_to_two(shop
     assert done["status"] == "completed", done
     item = shop.ebay.inventory[listed.sku]
     assert item["availability"]["shipToLocationAvailability"]["quantity"] == 2
+    # only the quantity, at both levels, in one call (bulkUpdatePriceQuantity)
+    assert shop.ebay.quantity_updates == 1
+    (offer,) = [o for o in shop.ebay.offers.values() if o["sku"] == listed.sku]
+    assert offer["availableQuantity"] == 2
     assert shop.vinted.items[listed.vinted]["state"] == "active"  # one unit: left alone
     assert await shop.drain("vinted") == []
 
@@ -271,3 +275,44 @@ async def test_etsy_publish_refuses_a_product_already_live_there(shop: Shop) -> 
     result = await shop.job("etsy", "publish", listed.product_id)
     assert result["status"] == "failed"
     assert f"already on Etsy as listing {listed.etsy}" in result["error"]
+
+
+def edit_product(shop: Shop, product_id: int, **values: Any) -> None:
+    with shop.db.session() as session, session.begin():
+        product = session.get_one(Product, product_id)
+        for name, value in values.items():
+            setattr(product, name, value)
+
+
+async def test_a_sales_quantity_update_on_ebay_changes_only_the_quantity(shop: Shop) -> None:
+    """The catalog's title was changed meanwhile to one eBay would refuse: the follow-up
+    of a sale still lowers the quantity, and leaves the listing's title as it was."""
+    listed = await shop.list_everywhere("AD-ONLYQ", quantity=3)
+    title_before = shop.ebay.inventory[listed.sku]["product"]["title"]
+    edit_product(shop, listed.product_id, title="x" * 120)  # over eBay's 80
+    shop.etsy.add_receipt(int(listed.etsy), quantity=1)
+    await shop.sync("etsy")
+    (done,) = await shop.drain("ebay")
+    assert done["status"] == "completed", done
+    item = shop.ebay.inventory[listed.sku]
+    assert item["availability"]["shipToLocationAvailability"]["quantity"] == 2
+    assert item["product"]["title"] == title_before
+    await SaleWatcher(shop.db).settle()
+    assert [sale.status for sale in shop.sales()] == ["done"]
+
+
+async def test_ebay_refusing_a_quantity_update_says_why(shop: Shop) -> None:
+    """eBay answers each item of the bulk call on its own (HTTP 200 overall): a refused
+    item fails the job with eBay's words, and the sale says its delist failed."""
+    listed = await shop.list_everywhere("AD-REFUSED", quantity=3)
+    (offer,) = [o for o in shop.ebay.offers.values() if o["sku"] == listed.sku]
+    offer["status"] = "UNPUBLISHED"  # ended on eBay meanwhile
+    shop.etsy.add_receipt(int(listed.etsy), quantity=1)
+    await shop.sync("etsy")
+    (done,) = await shop.drain("ebay")
+    assert done["status"] == "failed", done
+    assert "This Offer is not available." in (done.get("error") or str(done))
+    await SaleWatcher(shop.db).settle()
+    (sale,) = shop.sales()
+    assert sale.status == "delist_failed"
+    assert "This Offer is not available." in (sale.message or "")

@@ -1,4 +1,9 @@
-"""update_ebay: replace the inventory item and the offer with the product's current data."""
+"""update_ebay: replace the inventory item and the offer with the product's current data.
+
+The update a sale queues to lower the quantity (``input_data["auto_delist"]``, see
+:mod:`app.inventory.sales`) sets only the quantity (``bulkUpdatePriceQuantity``): it
+must not fail, or overwrite the listing, because of other catalog fields.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,10 @@ from typing import Any
 
 from app.ebay.jobs import fields as ebay_fields
 from app.ebay.jobs.base import EbayJobHandler
+from app.inventory.sales import SALE_KEY
 from app.marketplace.listings import RemoteListing
 from app.models.user.marketplace_job import MarketplaceJob
+from app.models.user.marketplace_listing import MarketplaceListing
 
 
 class UpdateEbayHandler(EbayJobHandler):
@@ -18,6 +25,8 @@ class UpdateEbayHandler(EbayJobHandler):
     async def execute(self, job: MarketplaceJob) -> dict[str, Any]:
         product = await self.load_product(job.product_id)
         listing = await self.listed(product.id)
+        if SALE_KEY in (job.input_data or {}):
+            return await self.set_quantity(product.id, product.quantity, listing)
         job_fields = await self.fields(job, {"marketplace_id": listing.data.get("marketplace_id")})
         ebay_fields.check_product(product, publishing=False)
         price = self.listing_price(job, product)
@@ -41,3 +50,29 @@ class UpdateEbayHandler(EbayJobHandler):
             ),
         )
         return {"success": True, "listing_id": listing.listing_id, "offer_id": listing.offer_id}
+
+    async def set_quantity(
+        self, product_id: int, quantity: int, listing: MarketplaceListing
+    ) -> dict[str, Any]:
+        """A sale's follow-up: the listing's quantity becomes the catalog's, nothing else."""
+        assert listing.sku is not None and listing.offer_id is not None
+        client = await self.ebay()
+        await client.set_quantity(listing.sku, listing.offer_id, quantity)
+        await self.save_listing(
+            product_id,
+            RemoteListing(
+                listing_id=listing.listing_id,
+                state=listing.state,
+                title=listing.title,
+                price=listing.price,
+                currency=listing.currency,
+                quantity=quantity,
+            ),
+        )
+        return {
+            "success": True,
+            "listing_id": listing.listing_id,
+            "offer_id": listing.offer_id,
+            "quantity": quantity,
+            "quantity_only": True,
+        }
