@@ -41,8 +41,11 @@ from app.models.user.product import Product
 
 log = logging.getLogger("marketdesk.catalog")
 
-#: Listing states that mean "still on the marketplace" (a delete would orphan them).
-LIVE_STATES = frozenset(
+#: Listing states that mean "still on the marketplace" (a delete would orphan them; a
+#: cross-listing skips them). Unlike :data:`app.marketplace.listings.LIVE_STATES` (for sale,
+#: or can be again by itself), a sold-out eBay listing counts: it exists, and an update
+#: with a new quantity revives it.
+EXISTING_STATES = frozenset(
     {ListingState.DRAFT, ListingState.ACTIVE, ListingState.INACTIVE, ListingState.SOLD_OUT}
 )
 _SKU_CHUNK = 500
@@ -383,7 +386,7 @@ class CatalogStore:
                 MarketplaceListing.state,
             )
             .where(MarketplaceListing.product_id.in_(ids))
-            .where(MarketplaceListing.state.in_([s.value for s in LIVE_STATES]))
+            .where(MarketplaceListing.state.in_([s.value for s in EXISTING_STATES]))
             .order_by(MarketplaceListing.product_id, MarketplaceListing.marketplace)
         )
         for pid, marketplace, state in listed:

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.catalog.store import LIVE_STATES
+from app.catalog.store import EXISTING_STATES
 from app.ebay.jobs import fields as ebay_fields
 from app.etsy.jobs import fields as etsy_fields
 from app.inventory.price_rules import PriceRule
@@ -173,7 +173,7 @@ def product_field_problem(
 def _taken(marketplace: str, listed_state: str | None, queued: bool) -> str | None:
     """Why the product's place on ``marketplace`` is taken (listed, or a publish waits)."""
     name = MARKETPLACE_NAMES[marketplace]
-    if listed_state is not None and listed_state in LIVE_STATES:
+    if listed_state is not None and listed_state in EXISTING_STATES:
         return f"already on {name} ({listed_state})"
     if queued:
         return f"a publish job is already waiting on {name}"
