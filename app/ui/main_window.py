@@ -50,6 +50,8 @@ FAILURE_NOTICE_DELAY_MS = 1000
 BRIDGE_NOTICE_DELAY_MS = 1000
 #: Alerts about one sale come together (an oversell flags both sales): one notification.
 SALE_NOTICE_DELAY_MS = 300
+#: Sale alerts where a double sale is at stake: the tray is loud about them.
+DOUBLE_SALE_KINDS = frozenset({"oversell", "delist_failed"})
 SALE_TITLES = {
     "oversell": "Sold twice!",
     "delist_failed": "Could not end a sold listing",
@@ -414,15 +416,17 @@ class MainWindow(QMainWindow):
             self._sale_timer.start()
 
     def _notify_sales(self) -> None:
-        """Loud on purpose: a double sale is at stake (critical tray notification)."""
+        """Loud on purpose when a double sale is at stake (critical tray notification);
+        a voided sale (an item for sale again) is told plainly."""
         alerts, self._sale_alerts = self._sale_alerts, []
         if not alerts:
             return
         kinds = {alert.kind for alert in alerts}
-        title = SALE_TITLES.get(kinds.pop(), "") if len(kinds) == 1 else ""
+        critical = bool(kinds & DOUBLE_SALE_KINDS)
+        title = SALE_TITLES.get(next(iter(kinds)), "") if len(kinds) == 1 else ""
         many = f"{len(alerts)} sales need attention: see the dashboard"
         text = alerts[0].message if len(alerts) == 1 else many
-        self.tray.notify(title or "Sales need attention", text, critical=True)
+        self.tray.notify(title or "Sales need attention", text, critical=critical)
 
     def _bridge_changed(self, event: BridgeStateChanged) -> None:
         if self._quitting:  # stopping the bridge closes the plugin's session
