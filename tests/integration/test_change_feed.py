@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -13,7 +14,7 @@ from sqlalchemy import update
 from app.db import Database
 from app.db.base import utcnow
 from app.events import Event, JobChanged, JobCreated, SaleAlert, StatsChanged
-from app.marketplace import MarketplaceJobService
+from app.marketplace import MarketplaceJobService, change_feed
 from app.marketplace.change_feed import JobChangeFeed, sales
 from app.marketplace.tables import jobs
 from app.models.user.sale import Sale
@@ -186,5 +187,67 @@ async def test_sale_alerts_raised_elsewhere_reach_this_process_once(
             "delist_failed",
             "voided",
         ]
+    finally:
+        await feed.stop()
+
+
+async def test_a_quiet_queue_is_not_read_again_and_a_big_burst_is_told_once(
+    db: Database, other: Database, heard: list[Event], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once a burst is older than the overlap, a pass reads nothing; a burst larger than
+    what the feed remembers is still told once, not on every pass."""
+    monkeypatch.setattr(change_feed, "REMEMBERED", 10)
+    feed = JobChangeFeed(db, poll_seconds=0.05, overlap=timedelta(milliseconds=500))
+    feed.start()
+    try:
+        await asyncio.sleep(0.2)
+        theirs = MarketplaceJobService(other)
+        made = [
+            theirs.create_job(marketplace="etsy", action_code="sync", input_data={"n": n}).id
+            for n in range(30)
+        ]
+        with other.bind().begin() as conn:  # one bulk change, as a "cancel all" would be
+            conn.execute(
+                update(jobs)
+                .where(jobs.c.id.in_(made))
+                .values(status="failed", updated_at=other.now(conn))
+            )
+        await wait_until(lambda: all(("changed", "failed") in about(heard, i) for i in made))
+        await asyncio.sleep(0.8)  # many passes, the burst now older than the overlap
+        assert all(about(heard, i).count(("changed", "failed")) == 1 for i in made)
+        seen, sold = await db.run(feed._read)
+        assert seen == [] and sold == []
+    finally:
+        await feed.stop()
+
+
+async def test_what_this_process_says_during_a_read_is_not_overridden_by_it(
+    db: Database, other: Database, heard: list[Event]
+) -> None:
+    """A pass read a job as pending while this process cancelled it: the stale row is
+    not published (it would show the job pending again)."""
+    job = MarketplaceJobService(other).create_job(
+        marketplace="ebay", action_code="sync", input_data={}
+    )
+    feed = JobChangeFeed(db, poll_seconds=0.05)
+    feed.start()
+    try:
+        await asyncio.sleep(0.2)  # the job is known (pending) from the first pass
+        ours = MarketplaceJobService(db)
+        read = feed._read
+
+        def stale_read() -> tuple[list[Any], list[Any]]:
+            seen, sold = read()
+            stale = [s for s in seen if s.job_id == job.id]  # the row as read: pending
+            ours.cancel_job(job.id)  # meanwhile, here (its event comes from this thread)
+            return stale or [
+                change_feed._Seen(job.id, "ebay", "pending", job.created_at, utcnow())
+            ], sold
+
+        feed._read = stale_read  # type: ignore[method-assign]
+        await wait_until(lambda: ("changed", "cancelled") in about(heard, job.id))
+        feed._read = read  # type: ignore[method-assign]
+        await asyncio.sleep(0.3)
+        assert about(heard, job.id) == [("changed", "cancelled")]  # never "pending" again
     finally:
         await feed.stop()

@@ -2,7 +2,9 @@
 
 The update a sale queues to lower the quantity (``input_data["auto_delist"]``, see
 :mod:`app.inventory.sales`) sets only the quantity (``bulkUpdatePriceQuantity``): it
-must not fail, or overwrite the listing, because of other catalog fields.
+must not fail, or overwrite the listing, because of other catalog fields. When eBay
+refuses it because the offer is no longer live (the listing ended meanwhile), there is
+nothing left to lower: the listing is noted as ended and the job completes.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from app.ebay.jobs.base import EbayJobHandler
 from app.inventory.sales import SALE_KEY
 from app.marketplace.listings import RemoteListing
 from app.models.user.marketplace_job import MarketplaceJob
-from app.models.user.marketplace_listing import MarketplaceListing
+from app.models.user.marketplace_listing import ListingState, MarketplaceListing
+from app.restapi.errors import ApiPermanentError
 
 
 class UpdateEbayHandler(EbayJobHandler):
@@ -57,12 +60,22 @@ class UpdateEbayHandler(EbayJobHandler):
         """A sale's follow-up: the listing's quantity becomes the catalog's, nothing else."""
         assert listing.sku is not None and listing.offer_id is not None
         client = await self.ebay()
-        await client.set_quantity(listing.sku, listing.offer_id, quantity)
+        state = listing.state
+        try:
+            await client.set_quantity(listing.sku, listing.offer_id, quantity)
+        except ApiPermanentError:
+            # eBay refuses the call for an offer that is not live (the listing ended
+            # meanwhile): then there is nothing to lower, not a listing left for sale
+            offers = await client.offers(listing.sku)
+            live = [o for o in offers if str(o.get("offerId")) == listing.offer_id]
+            if live and live[0].get("status") == "PUBLISHED":
+                raise
+            state = ListingState.ENDED
         await self.save_listing(
             product_id,
             RemoteListing(
                 listing_id=listing.listing_id,
-                state=listing.state,
+                state=state,
                 title=listing.title,
                 price=listing.price,
                 currency=listing.currency,
@@ -75,4 +88,5 @@ class UpdateEbayHandler(EbayJobHandler):
             "offer_id": listing.offer_id,
             "quantity": quantity,
             "quantity_only": True,
+            "listing_live": state != ListingState.ENDED,
         }
