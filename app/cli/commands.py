@@ -42,7 +42,11 @@ def job(service: MarketplaceJobService, args: argparse.Namespace) -> int:
         print(
             f"Job {created.id}: {args.action} on {created.marketplace}, {created.status}"
             + runs_at(created.run_at)
-            + (" (the same job was already waiting: it keeps its time)" if kept else "")
+            + (
+                f" (the same job was already {_as_found(created.status)}: it keeps its time)"
+                if kept
+                else ""
+            )
         )
         return 0
     if command == "list":
@@ -78,6 +82,11 @@ def job(service: MarketplaceJobService, args: argparse.Namespace) -> int:
     )
     print(f"Job {changed.id} is {changed.status}{note}")
     return 0
+
+
+def _as_found(status: str) -> str:
+    """A job's status as the seller reads it in "the same job was already ..."."""
+    return "waiting" if status == "pending" else status
 
 
 def runs_at(moment: datetime | None) -> str:

@@ -321,6 +321,7 @@ class _Recorder:
                     Sale.id != sale.id,
                     Sale.quantity_before > 0,
                     Sale.quantity_after == 0,
+                    Sale.status != SaleStatus.VOIDED,  # its order was cancelled: no buyer
                 )
                 .order_by(Sale.id.desc())
                 .limit(1)

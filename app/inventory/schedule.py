@@ -263,7 +263,11 @@ class OrderSyncScheduler(Follower):
         conn = session.connection()
         moved = conn.execute(
             update(schedules)
-            .where(schedules.c.id == row.id, schedules.c.next_run_at <= now)
+            .where(
+                schedules.c.id == row.id,
+                schedules.c.next_run_at <= now,
+                schedules.c.enabled.is_(True),  # not turned off since the read
+            )
             .values(
                 next_run_at=now + timedelta(seconds=row.interval_seconds),
                 last_run_at=now,

@@ -16,6 +16,7 @@ from app.inventory.schedule import (
     DEFAULT_INTERVAL,
     MarketplaceReadiness,
     OrderSyncScheduler,
+    _rows,
     load_schedules,
     save_interval,
     schedules,
@@ -231,3 +232,15 @@ async def test_a_pass_with_nothing_due_writes_nothing(db: Database) -> None:
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
     assert [j.marketplace for j in sync_jobs(db, "pending")].count("etsy") == 1
+
+
+async def test_a_schedule_turned_off_after_the_read_does_not_queue(db: Database) -> None:
+    schedule = scheduler(db)
+    load_schedules(db)  # the rows, due at once
+    with db.bind(readonly=True).connect() as conn:
+        (row,) = [r for r in _rows(conn, ["etsy"])]
+        now = db.now(conn)
+    save_interval(db, 1, "etsy", 600, enabled=False)  # the seller turns it off meanwhile
+    with db.session() as session, session.begin():
+        assert schedule._queue(session, row, now) is None
+    assert sync_jobs(db) == []
