@@ -43,7 +43,6 @@ from app.inventory.price_rules import PriceRule, Rounding, RuleError, describe, 
 from app.inventory.price_rules import save_rules as write_rules
 from app.marketplace.fields import FieldError
 from app.marketplace.job_forms import DISPLAY, FIELDS
-from app.marketplace.marketplace_job_service import MarketplaceJobService
 from app.ui.context import ERROR_STYLE, UiContext
 from app.ui.crosslist_results import CrosslistResults
 from app.ui.new_job_page import FieldEditor
@@ -133,7 +132,7 @@ class CrosslistDialog(QDialog):
         self.ctx = ctx
         self.product_ids = list(product_ids)
         self.rules_dir = rules_dir
-        self.service = MarketplaceJobService(ctx.db, ctx.user_id)
+        self.service = ctx.job_service
         self.inputs = crosslist.Inputs()
         self.defaults: dict[str, dict[str, Any]] = {}
         self.rows: list[crosslist.PlanRow] = []

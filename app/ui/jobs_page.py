@@ -106,7 +106,7 @@ class JobsPage(QWidget):
         super().__init__(parent)
         self.setObjectName("jobsPage")
         self.ctx = ctx
-        self.service = MarketplaceJobService(ctx.db, ctx.user_id)
+        self.service = ctx.job_service
         self.model = JobsTableModel(ctx, self)
         self.model.setObjectName("jobsModel")
         layout = QVBoxLayout(self)

@@ -32,7 +32,6 @@ from sqlalchemy import select
 
 from app.marketplace.fields import FieldError, FieldSpec
 from app.marketplace.job_forms import DISPLAY, fields_for, input_data, needs_product
-from app.marketplace.marketplace_job_service import MarketplaceJobService
 from app.models.public.marketplace_action_type import MarketplaceActionType
 from app.models.user.marketplace_batch import MarketplaceBatch
 from app.models.user.product import Product
@@ -166,7 +165,7 @@ class MarketplaceForm(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.marketplace = marketplace
-        self.service = MarketplaceJobService(ctx.db, ctx.user_id)
+        self.service = ctx.job_service
         self.defaults: dict[str, Any] = {}
         self.action_types: dict[str, MarketplaceActionType] = {}
         self.editors: dict[str, FieldEditor] = {}
